@@ -1,0 +1,86 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.js';
+import { createDatabase, type Database } from './db/client.js';
+import { runMigrations } from './db/migrate.js';
+import { registerErrorHandling } from './http/errors.js';
+import { registerDocs } from './http/plugins/docs.js';
+import { registerRequestIds, requestIdOptions } from './http/plugins/request-id.js';
+import { registerSecurity } from './http/plugins/security.js';
+import { registerValidation } from './http/validation.js';
+import { contactsRoutes } from './modules/contacts/contacts.routes.js';
+import { createContactsService } from './modules/contacts/contacts.service.js';
+import { customersRoutes } from './modules/customers/customers.routes.js';
+import { createCustomersService } from './modules/customers/customers.service.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { ordersRoutes } from './modules/orders/orders.routes.js';
+import { createOrdersService } from './modules/orders/orders.service.js';
+import { productsRoutes } from './modules/products/products.routes.js';
+import { createProductsService } from './modules/products/products.service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    database: Database;
+  }
+}
+
+export type App = FastifyInstance;
+
+/** The one way to get an app: the server, the tests and the benchmark all come through here. */
+export type BuildOptions = {
+  /** Runs after the app and its database have closed (tests drop their throw-away database here). */
+  afterClose?: () => Promise<void>;
+};
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
+  const database = await createDatabase(config);
+  try {
+    await runMigrations(database);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.password_hash'],
+        censor: '[redacted]',
+      },
+    },
+    bodyLimit: config.bodyLimit,
+    ...requestIdOptions,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', config);
+  app.decorate('database', { getter: () => database });
+  app.addHook('onClose', async () => {
+    await database.close();
+    await options.afterClose?.();
+  });
+
+  // Only JSON bodies are accepted; anything else is a 415.
+  app.removeContentTypeParser('text/plain');
+  registerValidation(app);
+  registerErrorHandling(app);
+  registerRequestIds(app);
+  await registerSecurity(app);
+  await registerDocs(app);
+
+  const { db } = database;
+  const customers = createCustomersService({ db });
+  const contacts = createContactsService({ db, customers });
+  const products = createProductsService({ db, storeCurrency: config.storeCurrency });
+  const orders = createOrdersService({ db, customers, contacts, products });
+
+  await app.register(healthRoutes, { database });
+  await app.register(customersRoutes, { customers });
+  await app.register(contactsRoutes, { contacts, customers });
+  await app.register(productsRoutes, { products });
+  await app.register(ordersRoutes, { orders });
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,85 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const ConfigSchema = Type.Object({
+  databaseUrl: Type.String(),
+  dataDir: Type.String({ minLength: 1 }),
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String({ minLength: 1 }),
+  logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
+  storeCurrency: Type.String({ pattern: '^[A-Z]{3}$' }),
+  bodyLimit: Type.Integer({ minimum: 1024 }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Thrown with a single line naming the offending variable, so a bad deploy fails loudly and readably. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function parseDatabaseUrl(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return '';
+  if (raw === 'memory://' || /^postgres(ql)?:\/\/.+/.test(raw)) {
+    if (raw !== 'memory://') {
+      try {
+        new URL(raw);
+      } catch {
+        throw new ConfigError('DATABASE_URL is not a valid URL');
+      }
+    }
+    return raw;
+  }
+  throw new ConfigError(
+    'DATABASE_URL must start with postgres:// or postgresql://, be memory://, or be unset for embedded PGlite',
+  );
+}
+
+export function isSupportedCurrency(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && Intl.supportedValuesOf('currency').includes(code);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const storeCurrency = env.STORE_CURRENCY ?? 'USD';
+  if (!isSupportedCurrency(storeCurrency)) {
+    throw new ConfigError(`STORE_CURRENCY must be an ISO 4217 code such as USD, got "${storeCurrency}"`);
+  }
+  const host = env.HOST ?? '127.0.0.1';
+  if (host.trim() === '') throw new ConfigError('HOST must not be empty');
+  const dataDir = env.DATA_DIR ?? './data';
+  if (dataDir.trim() === '') throw new ConfigError('DATA_DIR must not be empty');
+
+  const config: Config = {
+    databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
+    dataDir,
+    port: parseInteger(env, 'PORT', 3000, 0, 65535),
+    host,
+    logLevel: logLevel as Config['logLevel'],
+    storeCurrency,
+    bodyLimit: parseInteger(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+  };
+  if (!Value.Check(ConfigSchema, config)) throw new ConfigError('configuration is invalid');
+  return config;
+}
+
+/** A complete config for tests and tools; anything given overrides the defaults. */
+export function defineConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), logLevel: 'silent', databaseUrl: 'memory://', ...overrides };
+}

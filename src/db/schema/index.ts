@@ -1,0 +1,4 @@
+export * from './contacts.js';
+export * from './customers.js';
+export * from './orders.js';
+export * from './products.js';

@@ -1,0 +1,20 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+export async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Storefront API',
+        version: '0.1.0',
+        description:
+          'Customers, contacts, products and orders of an online store. Errors are application/problem+json (RFC 9457). Lists are JSON arrays paged by `limit` and an opaque `cursor`; the next page is in the `Link` header.',
+      },
+      tags: [{ name: 'customers' }, { name: 'contacts' }, { name: 'products' }, { name: 'orders' }, { name: 'health' }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}

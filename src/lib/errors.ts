@@ -1,0 +1,37 @@
+export type FieldError = { field: string; message: string };
+
+/** What went wrong, in domain terms; http/errors.ts alone decides which HTTP status each kind becomes. */
+export type ErrorKind =
+  | 'invalid_input'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'precondition_failed'
+  | 'unprocessable'
+  | 'rate_limited'
+  | 'unavailable';
+
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    message: string,
+    readonly fieldErrors?: FieldError[],
+  ) {
+    super(message);
+  }
+}
+
+export const invalidInput = (code: string, message: string, fieldErrors: FieldError[]) =>
+  new AppError('invalid_input', code, message, fieldErrors);
+
+export const invalidField = (field: string, message: string, code = 'INVALID_FIELD') =>
+  invalidInput(code, message, [{ field, message }]);
+
+export const notFound = (resource: string) =>
+  new AppError('not_found', `${resource.toUpperCase().replace(/ /g, '_')}_NOT_FOUND`, `${resource} not found`);
+
+export const conflict = (code: string, message: string, fieldErrors?: FieldError[]) =>
+  new AppError('conflict', code, message, fieldErrors);

@@ -1,0 +1,1 @@
+export const iso = (date: Date): string => date.toISOString();

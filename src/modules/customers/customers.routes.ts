@@ -1,0 +1,122 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { sendPage } from '../../http/pages.js';
+import { NoContent, problems, WRITE_ERRORS } from '../../http/responses.js';
+import { IdParams } from '../../lib/ids.js';
+import { PageQuery } from '../../lib/pagination.js';
+import { CreateCustomerBody, Customer, CustomerContactParams, UpdateCustomerBody } from './customers.schemas.js';
+import type { CustomersService } from './customers.service.js';
+
+const tags = ['customers'];
+
+export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersService }> = async (
+  app,
+  { customers },
+) => {
+  app.get(
+    '/customers',
+    {
+      schema: {
+        tags,
+        summary: 'List customers',
+        querystring: Type.Object(
+          { limit: PageQuery.limit, cursor: Type.Optional(PageQuery.cursor) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(Customer), ...problems(400) },
+      },
+    },
+    async (request, reply) => sendPage(request, reply, await customers.list(request.query.limit, request.query.cursor)),
+  );
+
+  app.get(
+    '/customers/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Get one customer',
+        params: IdParams,
+        response: { 200: Customer, ...problems(400, 404) },
+      },
+    },
+    (request) => customers.get(request.params.id),
+  );
+
+  app.post(
+    '/customers',
+    {
+      schema: {
+        tags,
+        summary: 'Create a customer',
+        body: CreateCustomerBody,
+        response: { 201: Customer, ...problems(...WRITE_ERRORS, 409) },
+      },
+    },
+    async (request, reply) => {
+      const customer = await customers.create(request.body);
+      return reply.code(201).header('Location', `/customers/${customer.id}`).send(customer);
+    },
+  );
+
+  app.patch(
+    '/customers/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a customer; contact_id replaces the linked set',
+        params: IdParams,
+        body: UpdateCustomerBody,
+        response: { 200: Customer, ...problems(...WRITE_ERRORS, 404, 409) },
+      },
+    },
+    (request) => customers.update(request.params.id, request.body),
+  );
+
+  app.delete(
+    '/customers/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a customer (erased in place when they have orders)',
+        params: IdParams,
+        response: { 204: NoContent, ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      await customers.remove(request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.put(
+    '/customers/:id/contacts/:contact_id',
+    {
+      schema: {
+        tags,
+        summary: 'Link a contact to a customer (idempotent)',
+        params: CustomerContactParams,
+        response: { 204: NoContent, ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      await customers.linkContact(request.params.id, request.params.contact_id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/customers/:id/contacts/:contact_id',
+    {
+      schema: {
+        tags,
+        summary: 'Unlink a contact from a customer',
+        params: CustomerContactParams,
+        response: { 204: NoContent, ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      await customers.unlinkContact(request.params.id, request.params.contact_id);
+      return reply.code(204).send();
+    },
+  );
+};

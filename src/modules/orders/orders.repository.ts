@@ -1,0 +1,52 @@
+import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { orderItems, orders, type OrderStatus } from '../../db/schema/index.js';
+
+export type OrderRow = typeof orders.$inferSelect;
+export type OrderItemRow = typeof orderItems.$inferSelect;
+
+export async function insertOrder(db: Db, values: typeof orders.$inferInsert): Promise<OrderRow> {
+  const [row] = await db.insert(orders).values(values).returning();
+  return row!;
+}
+
+export function insertItems(db: Db, values: (typeof orderItems.$inferInsert)[]): Promise<OrderItemRow[]> {
+  return db.insert(orderItems).values(values).returning();
+}
+
+export async function findOrder(db: Db, id: number): Promise<OrderRow | undefined> {
+  const [row] = await db.select().from(orders).where(eq(orders.id, id));
+  return row;
+}
+
+export function listOrders(
+  db: Db,
+  filter: { customerId?: number; status?: OrderStatus },
+  afterId: number | undefined,
+  take: number,
+): Promise<OrderRow[]> {
+  const conditions: (SQL | undefined)[] = [
+    filter.customerId === undefined ? undefined : eq(orders.customerId, filter.customerId),
+    filter.status === undefined ? undefined : eq(orders.status, filter.status),
+    afterId === undefined ? undefined : gt(orders.id, afterId),
+  ];
+  return db
+    .select()
+    .from(orders)
+    .where(and(...conditions))
+    .orderBy(asc(orders.id))
+    .limit(take);
+}
+
+/** Items of many orders in one query, so a page of orders costs two queries whatever its size. */
+export async function itemsByOrder(db: Db, orderIds: number[]): Promise<Map<number, OrderItemRow[]>> {
+  const result = new Map<number, OrderItemRow[]>(orderIds.map((id) => [id, []]));
+  if (orderIds.length === 0) return result;
+  const rows = await db
+    .select()
+    .from(orderItems)
+    .where(inArray(orderItems.orderId, orderIds))
+    .orderBy(asc(orderItems.id));
+  for (const row of rows) result.get(row.orderId)?.push(row);
+  return result;
+}

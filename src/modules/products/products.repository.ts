@@ -1,0 +1,98 @@
+import { and, asc, desc, eq, gte, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { products } from '../../db/schema/index.js';
+import type { SortField } from './products.schemas.js';
+
+export type ProductRow = typeof products.$inferSelect;
+export type ProductWrite = Partial<Omit<typeof products.$inferInsert, 'id' | 'createdAt' | 'updatedAt'>>;
+
+export type ProductFilter = {
+  q?: string;
+  minPrice?: number;
+  maxPrice?: number;
+  inStock?: boolean;
+  includeArchived: boolean;
+};
+
+export type ProductKeyset = { field: SortField; direction: 'asc' | 'desc'; after?: { value: unknown; id: number } };
+
+const SORT_COLUMNS = { id: products.id, price: products.price, name: products.name, created_at: products.createdAt };
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export function listProducts(
+  db: Db,
+  filter: ProductFilter,
+  keyset: ProductKeyset,
+  take: number,
+): Promise<ProductRow[]> {
+  const conditions: (SQL | undefined)[] = [];
+  if (!filter.includeArchived) conditions.push(eq(products.active, true));
+  if (filter.q !== undefined) {
+    const pattern = `%${escapeLike(filter.q)}%`;
+    conditions.push(or(ilike(products.name, pattern), ilike(products.sku, pattern)));
+  }
+  if (filter.minPrice !== undefined) conditions.push(gte(products.price, filter.minPrice));
+  if (filter.maxPrice !== undefined) conditions.push(lte(products.price, filter.maxPrice));
+  if (filter.inStock !== undefined)
+    conditions.push(filter.inStock ? sql`${products.stock} > 0` : eq(products.stock, 0));
+
+  const column = SORT_COLUMNS[keyset.field];
+  const order = keyset.direction === 'asc' ? asc : desc;
+  if (keyset.after) {
+    const { value, id } = keyset.after;
+    const typed = keyset.field === 'created_at' ? sql`${value}::timestamptz` : sql`${value}`;
+    const bound = keyset.field === 'id' ? sql`${id}` : sql`(${typed}, ${id})`;
+    const key = keyset.field === 'id' ? sql`${products.id}` : sql`(${column}, ${products.id})`;
+    conditions.push(keyset.direction === 'asc' ? sql`${key} > ${bound}` : sql`${key} < ${bound}`);
+  }
+  const orderBy = keyset.field === 'id' ? [order(products.id)] : [order(column), order(products.id)];
+  return db
+    .select()
+    .from(products)
+    .where(and(...conditions))
+    .orderBy(...orderBy)
+    .limit(take);
+}
+
+export async function findProduct(db: Db, id: number): Promise<ProductRow | undefined> {
+  const [row] = await db.select().from(products).where(eq(products.id, id));
+  return row;
+}
+
+export function findProducts(db: Db, ids: number[]): Promise<ProductRow[]> {
+  return db.select().from(products).where(inArray(products.id, ids));
+}
+
+export async function insertProduct(db: Db, values: typeof products.$inferInsert): Promise<ProductRow> {
+  const [row] = await db.insert(products).values(values).returning();
+  return row!;
+}
+
+export async function updateProduct(db: Db, id: number, values: ProductWrite): Promise<ProductRow | undefined> {
+  const [row] = await db
+    .update(products)
+    .set({ ...values, updatedAt: sql`now()` })
+    .where(eq(products.id, id))
+    .returning();
+  return row;
+}
+
+export async function deleteProduct(db: Db, id: number): Promise<boolean> {
+  const rows = await db.delete(products).where(eq(products.id, id)).returning({ id: products.id });
+  return rows.length > 0;
+}
+
+/** One conditional update: it either takes the whole quantity or touches nothing, so stock never goes negative. */
+export async function takeStock(
+  db: Db,
+  id: number,
+  quantity: number,
+): Promise<Pick<ProductRow, 'id' | 'price' | 'currency'> | undefined> {
+  const [row] = await db
+    .update(products)
+    .set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: sql`now()` })
+    .where(and(eq(products.id, id), gte(products.stock, quantity), eq(products.active, true)))
+    .returning({ id: products.id, price: products.price, currency: products.currency });
+  return row;
+}

@@ -1,0 +1,83 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { sendPage } from '../../http/pages.js';
+import { NoContent, problems, WRITE_ERRORS } from '../../http/responses.js';
+import { IdParams } from '../../lib/ids.js';
+import { CreateProductBody, Product, ProductListQuery, UpdateProductBody } from './products.schemas.js';
+import type { ProductsService } from './products.service.js';
+
+const tags = ['products'];
+
+export const productsRoutes: FastifyPluginAsyncTypebox<{ products: ProductsService }> = async (app, { products }) => {
+  app.get(
+    '/products',
+    {
+      schema: {
+        tags,
+        summary: 'List and search products',
+        querystring: ProductListQuery,
+        response: { 200: Type.Array(Product), ...problems(400) },
+      },
+    },
+    async (request, reply) => sendPage(request, reply, await products.list(request.query)),
+  );
+
+  app.get(
+    '/products/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Get one product (archived ones too, with active false)',
+        params: IdParams,
+        response: { 200: Product, ...problems(400, 404) },
+      },
+    },
+    (request) => products.get(request.params.id),
+  );
+
+  app.post(
+    '/products',
+    {
+      schema: {
+        tags,
+        summary: 'Create a product',
+        body: CreateProductBody,
+        response: { 201: Product, ...problems(...WRITE_ERRORS, 409) },
+      },
+    },
+    async (request, reply) => {
+      const product = await products.create(request.body);
+      return reply.code(201).header('Location', `/products/${product.id}`).send(product);
+    },
+  );
+
+  app.patch(
+    '/products/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a product',
+        params: IdParams,
+        body: UpdateProductBody,
+        response: { 200: Product, ...problems(...WRITE_ERRORS, 404, 409) },
+      },
+    },
+    (request) => products.update(request.params.id, request.body),
+  );
+
+  app.delete(
+    '/products/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a product; one that appears in an order is archived instead',
+        params: IdParams,
+        response: { 204: NoContent, ...problems(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      await products.remove(request.params.id);
+      return reply.code(204).send();
+    },
+  );
+};

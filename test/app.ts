@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { buildApp, type App } from '../src/app.js';
+import { defineConfig, type Config } from '../src/config.js';
+
+/**
+ * A fresh app on a fresh database: in-memory PGlite by default, or a throw-away database created on the
+ * PostgreSQL server named by TEST_DATABASE_URL (dropped again when the app closes).
+ */
+export async function createTestApp(overrides: Partial<Config> = {}): Promise<App> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) return buildApp(defineConfig(overrides));
+
+  const name = `test_${Date.now()}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  try {
+    return await buildApp(defineConfig({ ...overrides, databaseUrl: url.toString() }), {
+      afterClose: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    });
+  } catch (error) {
+    await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    throw error;
+  }
+}
+
+async function adminQuery(serverUrl: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+export const usingPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
