@@ -1,34 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import type { App } from '../src/app.js';
+import { send, type Caller, type Method } from './http.js';
 
 const unique = () => randomBytes(4).toString('hex');
 
 type Json = Record<string, unknown>;
 
-/** Sends a request and fails loudly when the answer is not the expected status. */
+/** Sends a request and fails loudly, with the answer's body, when the status is not the expected one. */
 export async function expectStatus<T = Json>(
   app: App,
+  caller: Caller,
   status: number,
-  request: {
-    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-    url: string;
-    payload?: unknown;
-    headers?: Record<string, string>;
-  },
+  method: Method,
+  url: string,
+  payload?: unknown,
 ): Promise<T> {
-  const response = await app.inject({ ...request, payload: request.payload as Json | undefined });
+  const response = await send(app, caller, method, url, payload);
   if (response.statusCode !== status) {
-    throw new Error(
-      `${request.method} ${request.url}: expected ${status}, got ${response.statusCode}: ${response.body}`,
-    );
+    throw new Error(`${caller.name} ${method} ${url}: expected ${status}, got ${response.statusCode}: ${response.body}`);
   }
   return (response.body ? response.json() : undefined) as T;
 }
 
 export type Contact = Json & { id: number };
-export type Customer = Json & { id: number; username: string; contact_id: number[] };
-export type Product = Json & { id: number; stock: number; price: number; sku: string };
-export type Order = Json & { id: number; items: Json[]; total: number; status: string };
+export type Customer = Json & { id: number; username: string; email_id: string; contact_id: number[] };
+export type Product = Json & { id: number; stock: number; price: number; sku: string; currency: string; active: boolean };
+export type Order = Json & { id: number; customer_id: number; items: Json[]; subtotal: number; total: number; status: string };
 
 export const contactFields = (overrides: Json = {}) => ({
   address_line1: '12 Market Street',
@@ -59,14 +56,14 @@ export const productFields = (overrides: Json = {}) => ({
   ...overrides,
 });
 
-export const aContact = (app: App, overrides: Json = {}) =>
-  expectStatus<Contact>(app, 201, { method: 'POST', url: '/contacts', payload: contactFields(overrides) });
+export const aContact = (app: App, caller: Caller, overrides: Json = {}) =>
+  expectStatus<Contact>(app, caller, 201, 'POST', '/contacts', contactFields(overrides));
 
-export const aCustomer = (app: App, overrides: Json = {}) =>
-  expectStatus<Customer>(app, 201, { method: 'POST', url: '/customers', payload: customerFields(overrides) });
+export const aCustomer = (app: App, caller: Caller, overrides: Json = {}) =>
+  expectStatus<Customer>(app, caller, 201, 'POST', '/customers', customerFields(overrides));
 
-export const aProduct = (app: App, overrides: Json = {}) =>
-  expectStatus<Product>(app, 201, { method: 'POST', url: '/products', payload: productFields(overrides) });
+export const aProduct = (app: App, caller: Caller, overrides: Json = {}) =>
+  expectStatus<Product>(app, caller, 201, 'POST', '/products', productFields(overrides));
 
-export const anOrder = (app: App, payload: Json) =>
-  expectStatus<Order>(app, 201, { method: 'POST', url: '/orders', payload });
+export const anOrder = (app: App, caller: Caller, payload: Json) =>
+  expectStatus<Order>(app, caller, 201, 'POST', '/orders', payload);
