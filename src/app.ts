@@ -4,10 +4,16 @@ import type { Config } from './config.js';
 import { createDatabase, type Database } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { registerErrorHandling } from './http/errors.js';
+import { registerAuth } from './http/plugins/auth.js';
+import { registerCors } from './http/plugins/cors.js';
 import { registerDocs } from './http/plugins/docs.js';
 import { registerRequestIds, requestIdOptions } from './http/plugins/request-id.js';
 import { registerSecurity } from './http/plugins/security.js';
 import { registerValidation } from './http/validation.js';
+import { createSessionsService } from './modules/accounts/sessions.service.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { createAuthService } from './modules/auth/auth.service.js';
+import { createLoginLimiter } from './modules/auth/login-limiter.js';
 import { contactsRoutes } from './modules/contacts/contacts.routes.js';
 import { createContactsService } from './modules/contacts/contacts.service.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
@@ -17,6 +23,8 @@ import { ordersRoutes } from './modules/orders/orders.routes.js';
 import { createOrdersService } from './modules/orders/orders.service.js';
 import { productsRoutes } from './modules/products/products.routes.js';
 import { createProductsService } from './modules/products/products.service.js';
+import { staffRoutes } from './modules/staff/staff.routes.js';
+import { createStaffService } from './modules/staff/staff.service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -67,19 +75,32 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerErrorHandling(app);
   registerRequestIds(app);
   await registerSecurity(app);
-  await registerDocs(app);
+  await registerCors(app, config.corsOrigins);
 
   const { db } = database;
-  const customers = createCustomersService({ db });
+  const sessions = createSessionsService({ db, ttlSeconds: config.tokenTtlSeconds });
+  const customers = createCustomersService({ db, sessions });
+  const staff = createStaffService({ db, sessions });
+  const auth = createAuthService({ customers, staff, sessions, limiter: createLoginLimiter(db) });
   const contacts = createContactsService({ db, customers });
   const products = createProductsService({ db, storeCurrency: config.storeCurrency });
   const orders = createOrdersService({ db, customers, contacts, products });
 
+  // Before the docs, so that every route's access level is settled when the OpenAPI document records it.
+  registerAuth(app, sessions);
+  await registerDocs(app);
+
   await app.register(healthRoutes, { database });
+  await app.register(authRoutes, { auth });
+  await app.register(staffRoutes, { staff });
   await app.register(customersRoutes, { customers });
   await app.register(contactsRoutes, { contacts, customers });
   await app.register(productsRoutes, { products });
   await app.register(ordersRoutes, { orders });
+
+  if (config.admin && (await staff.ensureAdmin(config.admin))) {
+    app.log.info({ username: config.admin.username }, 'created the first admin from ADMIN_USERNAME');
+  }
 
   await app.ready();
   return app;

@@ -11,6 +11,12 @@ export const ConfigSchema = Type.Object({
   logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
   storeCurrency: Type.String({ pattern: '^[A-Z]{3}$' }),
   bodyLimit: Type.Integer({ minimum: 1024 }),
+  tokenTtlSeconds: Type.Integer({ minimum: 1 }),
+  corsOrigins: Type.Array(Type.String()),
+  admin: Type.Union([
+    Type.Object({ username: Type.String(), email: Type.String(), password: Type.String() }),
+    Type.Null(),
+  ]),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -48,6 +54,46 @@ function parseDatabaseUrl(raw: string | undefined): string {
   );
 }
 
+function parseOrigins(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    try {
+      const url = new URL(origin);
+      if (url.origin !== origin.replace(/\/$/, '')) throw new Error('not an origin');
+    } catch {
+      throw new ConfigError(
+        `CORS_ORIGINS must be a comma-separated list of origins such as https://shop.example, got "${origin}"`,
+      );
+    }
+  }
+  return origins;
+}
+
+/** The first admin, made at start when all three are set and no account has that username yet. */
+function parseAdmin(env: Env): Config['admin'] {
+  const username = env.ADMIN_USERNAME;
+  const email = env.ADMIN_EMAIL;
+  const password = env.ADMIN_PASSWORD;
+  if (!username && !email && !password) return null;
+  if (!username || !email || !password) {
+    const missing = [!username && 'ADMIN_USERNAME', !email && 'ADMIN_EMAIL', !password && 'ADMIN_PASSWORD'].filter(
+      Boolean,
+    );
+    throw new ConfigError(`${missing.join(' and ')} must be set together with the other ADMIN_ variables`);
+  }
+  if (!/^[A-Za-z0-9._-]{3,50}$/.test(username)) {
+    throw new ConfigError('ADMIN_USERNAME must be 3–50 letters, digits, dots, underscores or hyphens');
+  }
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new ConfigError('ADMIN_EMAIL must be an email address');
+  if (password.length < 8 || password.length > 128) throw new ConfigError('ADMIN_PASSWORD must be 8–128 characters');
+  return { username, email, password };
+}
+
 export function isSupportedCurrency(code: string): boolean {
   return /^[A-Z]{3}$/.test(code) && Intl.supportedValuesOf('currency').includes(code);
 }
@@ -74,6 +120,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     storeCurrency,
     bodyLimit: parseInteger(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    tokenTtlSeconds: parseInteger(env, 'TOKEN_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
+    corsOrigins: parseOrigins(env.CORS_ORIGINS),
+    admin: parseAdmin(env),
   };
   if (!Value.Check(ConfigSchema, config)) throw new ConfigError('configuration is invalid');
   return config;

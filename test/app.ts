@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { buildApp, type App } from '../src/app.js';
 import { defineConfig, type Config } from '../src/config.js';
+import { TEST_ADMIN } from './http.js';
 
 /**
  * A fresh app on a fresh database: in-memory PGlite by default, or a throw-away database created on the
  * PostgreSQL server named by TEST_DATABASE_URL (dropped again when the app closes).
  */
-export async function createTestApp(overrides: Partial<Config> = {}): Promise<App> {
+export async function createTestApp(options: Partial<Config> = {}): Promise<App> {
+  const overrides: Partial<Config> = { admin: TEST_ADMIN, ...options };
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) return buildApp(defineConfig(overrides));
 

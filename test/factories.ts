@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { App } from '../src/app.js';
-import { send, type Caller, type Method } from './http.js';
+import { anonymous, logIn, send, type Caller, type Method } from './http.js';
 
 const unique = () => randomBytes(4).toString('hex');
 
@@ -67,3 +67,10 @@ export const aProduct = (app: App, caller: Caller, overrides: Json = {}) =>
 
 export const anOrder = (app: App, caller: Caller, payload: Json) =>
   expectStatus<Order>(app, caller, 201, 'POST', '/orders', payload);
+
+/** A customer who signed up and logged in: their record and the headers that carry their token. */
+export async function aSignedInCustomer(app: App, overrides: Json = {}): Promise<Caller & { customer: Customer }> {
+  const fields = customerFields(overrides);
+  const customer = await expectStatus<Customer>(app, anonymous, 201, 'POST', '/customers', fields);
+  return { name: `customer ${customer.username}`, headers: await logIn(app, fields.username, fields.password), customer };
+}

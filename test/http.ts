@@ -8,12 +8,27 @@ export type Caller = { name: string; headers: Record<string, string> };
 
 export const anonymous: Caller = { name: 'anonymous', headers: {} };
 
+export const TEST_ADMIN = { username: 'test-admin', email: 'test-admin@example.com', password: 'admin-password-1' };
+
+const staffCallers = new WeakMap<App, Promise<Caller>>();
+
 /**
- * A caller allowed to do everything: the store's staff. Tests of plain resource behaviour use it so that they
- * keep meaning the same thing once access rules exist.
+ * A caller allowed to do everything: the store's staff (the admin every test app is started with). Tests of plain
+ * resource behaviour use it so that they keep meaning the same thing under the access rules.
  */
-export async function staff(_app: App): Promise<Caller> {
-  return { name: 'staff', headers: {} };
+export function staff(app: App): Promise<Caller> {
+  let caller = staffCallers.get(app);
+  if (!caller) {
+    caller = logIn(app, TEST_ADMIN.username, TEST_ADMIN.password).then((headers) => ({ name: 'staff', headers }));
+    staffCallers.set(app, caller);
+  }
+  return caller;
+}
+
+export async function logIn(app: App, username: string, password: string): Promise<Record<string, string>> {
+  const response = await app.inject({ method: 'POST', url: '/auth/login', payload: { username, password } });
+  if (response.statusCode !== 200) throw new Error(`login as ${username} failed: ${response.statusCode} ${response.body}`);
+  return { authorization: `Bearer ${response.json<{ access_token: string }>().access_token}` };
 }
 
 export function send(

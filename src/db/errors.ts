@@ -5,6 +5,10 @@ type PgErrorLike = { code?: string; constraint?: string };
 const UNIQUE_CONSTRAINTS: Record<string, { code: string; field: string; message: string }> = {
   customers_username_lower_key: { code: 'USERNAME_TAKEN', field: 'username', message: 'username is already taken' },
   customers_email_id_lower_key: { code: 'EMAIL_TAKEN', field: 'email_id', message: 'email_id is already taken' },
+  login_names_username_key: { code: 'USERNAME_TAKEN', field: 'username', message: 'username is already taken' },
+  login_names_email_key: { code: 'EMAIL_TAKEN', field: 'email_id', message: 'email_id is already taken' },
+  staff_username_lower_key: { code: 'USERNAME_TAKEN', field: 'username', message: 'username is already taken' },
+  staff_email_id_lower_key: { code: 'EMAIL_TAKEN', field: 'email_id', message: 'email_id is already taken' },
   products_sku_key: { code: 'SKU_TAKEN', field: 'sku', message: 'sku is already taken' },
 };
 
@@ -35,3 +39,9 @@ export function domainErrorFromDb(error: unknown): AppError | undefined {
   }
   return undefined;
 }
+
+// A row is still referenced by a foreign key: 23503 up to PostgreSQL 17; PostgreSQL 18 (which PGlite 0.5 embeds)
+// reports an ON DELETE RESTRICT refusal as 23001 restrict_violation.
+const STILL_REFERENCED = new Set(['23503', '23001']);
+
+export const isStillReferenced = (error: unknown): boolean => STILL_REFERENCED.has(pgErrorOf(error)?.code ?? '');

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { domainErrorFromDb } from '../db/errors.js';
-import { AppError, type ErrorKind, type FieldError } from '../lib/errors.js';
+import { AppError, RateLimitedError, type ErrorKind, type FieldError } from '../lib/errors.js';
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
   invalid_input: 400,
@@ -151,6 +151,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const body = toProblem(error, request);
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     if (body.status === 401) reply.header('WWW-Authenticate', 'Bearer');
+    if (error instanceof RateLimitedError) reply.header('Retry-After', String(error.retryAfterSeconds));
     return sendProblem(reply, body);
   });
   app.setNotFoundHandler((request, reply) =>

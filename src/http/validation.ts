@@ -8,8 +8,10 @@ const shared: Options = { allErrors: true, useDefaults: true, removeAdditional: 
  * Bodies are taken exactly as their JSON types (a "5" where a number belongs is an error, unknown fields too);
  * path and query values arrive as text, so only they are converted.
  */
+export const createBodyValidator = () => addFormats.default(new Ajv({ ...shared, coerceTypes: false }));
+
 export function registerValidation(app: FastifyInstance): void {
-  const forBodies = addFormats.default(new Ajv({ ...shared, coerceTypes: false }));
+  const forBodies = createBodyValidator();
   const forText = addFormats.default(new Ajv({ ...shared, coerceTypes: 'array' }));
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? forBodies : forText).compile(schema));
 }

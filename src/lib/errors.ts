@@ -35,3 +35,13 @@ export const notFound = (resource: string) =>
 
 export const conflict = (code: string, message: string, fieldErrors?: FieldError[]) =>
   new AppError('conflict', code, message, fieldErrors);
+
+/** Carries how long the client should wait; http/errors.ts turns it into Retry-After. */
+export class RateLimitedError extends AppError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super('rate_limited', 'TOO_MANY_ATTEMPTS', message);
+  }
+}

@@ -2,3 +2,4 @@ export * from './contacts.js';
 export * from './customers.js';
 export * from './orders.js';
 export * from './products.js';
+export * from './accounts.js';

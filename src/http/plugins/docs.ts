@@ -10,11 +10,16 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         title: 'Storefront API',
         version: '0.1.0',
         description:
-          'Customers, contacts, products and orders of an online store. Errors are application/problem+json (RFC 9457). Lists are JSON arrays paged by `limit` and an opaque `cursor`; the next page is in the `Link` header.',
+          'Customers, contacts, products and orders of an online store. Send `Authorization: Bearer <token>` from POST /auth/login. Errors are application/problem+json (RFC 9457). Lists are JSON arrays paged by `limit` and an opaque `cursor`; the next page is in the `Link` header.',
       },
-      tags: [{ name: 'customers' }, { name: 'contacts' }, { name: 'products' }, { name: 'orders' }, { name: 'health' }],
+      tags: ['auth', 'customers', 'contacts', 'products', 'orders', 'staff', 'health'].map((name) => ({ name })),
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'a token from POST /auth/login' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 }

@@ -72,3 +72,26 @@ export async function deleteContact(db: Db, id: number): Promise<boolean> {
   const rows = await db.delete(contacts).where(eq(contacts.id, id)).returning({ id: contacts.id });
   return rows.length > 0;
 }
+
+export async function linkToCustomer(db: Db, customerId: number, contactId: number): Promise<void> {
+  await db.insert(customerContacts).values({ customerId, contactId }).onConflictDoNothing();
+}
+
+export async function unlinkFromCustomer(db: Db, customerId: number, contactId: number): Promise<void> {
+  await db
+    .delete(customerContacts)
+    .where(and(eq(customerContacts.customerId, customerId), eq(customerContacts.contactId, contactId)));
+}
+
+export async function countLinks(db: Db, contactId: number): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(customerContacts)
+    .where(eq(customerContacts.contactId, contactId));
+  return row?.count ?? 0;
+}
+
+export async function lockContact(db: Db, id: number): Promise<ContactRow | undefined> {
+  const [row] = await db.select().from(contacts).where(eq(contacts.id, id)).for('update');
+  return row;
+}

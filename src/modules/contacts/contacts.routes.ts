@@ -21,6 +21,7 @@ export const contactsRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/contacts',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'List contacts',
@@ -28,12 +29,14 @@ export const contactsRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: Type.Array(Contact), ...problems(400) },
       },
     },
-    async (request, reply) => sendPage(request, reply, await contacts.list(request.query.limit, request.query.cursor)),
+    async (request, reply) =>
+      sendPage(request, reply, await contacts.list(request.query.limit, request.query.cursor, request.actor)),
   );
 
   app.get(
     '/customers/:id/contacts',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags: ['customers', ...tags],
         summary: "List a customer's linked contacts",
@@ -46,21 +49,23 @@ export const contactsRoutes: FastifyPluginAsyncTypebox<{
       sendPage(
         request,
         reply,
-        await contacts.listOfCustomer(request.params.id, request.query.limit, request.query.cursor),
+        await contacts.listOfCustomer(request.params.id, request.query.limit, request.query.cursor, request.actor),
       ),
   );
 
   app.get(
     '/contacts/:id',
     {
+      config: { access: 'authenticated' },
       schema: { tags, summary: 'Get one contact', params: IdParams, response: { 200: Contact, ...problems(400, 404) } },
     },
-    (request) => contacts.get(request.params.id),
+    (request) => contacts.get(request.params.id, request.actor),
   );
 
   app.post(
     '/contacts',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'Create a contact (address and phone number)',
@@ -69,7 +74,7 @@ export const contactsRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const contact = await contacts.create(request.body);
+      const contact = await contacts.create(request.body, request.actor);
       return reply.code(201).header('Location', `/contacts/${contact.id}`).send(contact);
     },
   );
@@ -77,6 +82,7 @@ export const contactsRoutes: FastifyPluginAsyncTypebox<{
   app.patch(
     '/contacts/:id',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'Update a contact; null clears an optional field',
@@ -85,12 +91,13 @@ export const contactsRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: Contact, ...problems(...WRITE_ERRORS, 404) },
       },
     },
-    (request) => contacts.update(request.params.id, request.body),
+    (request) => contacts.update(request.params.id, request.body, request.actor),
   );
 
   app.delete(
     '/contacts/:id',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'Delete a contact; it is unlinked from every customer, orders keep their copy',
@@ -99,7 +106,7 @@ export const contactsRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      await contacts.remove(request.params.id);
+      await contacts.remove(request.params.id, request.actor);
       return reply.code(204).send();
     },
   );

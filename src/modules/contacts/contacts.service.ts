@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client.js';
 import type { ShippingAddress } from '../../db/schema/index.js';
-import { notFound } from '../../lib/errors.js';
+import { ownCustomerId, type Actor } from '../../lib/actor.js';
+import { conflict, notFound } from '../../lib/errors.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { Contact, CreateContactBody, UpdateContactBody } from './contacts.schemas.js';
@@ -37,41 +38,71 @@ const afterIdOf = (cursor?: string) =>
   (decodeCursor(cursor, (k) => k.length === 1 && isPositiveInt(k[0])) ?? [])[0] as number | undefined;
 
 export function createContactsService({ db, customers }: { db: Db; customers: CustomersService }) {
+  /** The contact, locked, if the caller may see it: staff see all, a customer only those linked to them. */
+  async function lockVisible(tx: Db, id: number, actor: Actor | null): Promise<repo.ContactRow> {
+    const row = await repo.lockContact(tx, id);
+    const own = ownCustomerId(actor);
+    if (!row || (own !== undefined && !(await repo.findLinkedContact(tx, own, id)))) throw notFound('contact');
+    return row;
+  }
+
   return {
-    async list(limit: number, cursor?: string): Promise<Page<Contact>> {
-      const rows = await repo.listContacts(db, afterIdOf(cursor), limit + 1);
+    async list(limit: number, cursor: string | undefined, actor: Actor | null): Promise<Page<Contact>> {
+      const afterId = afterIdOf(cursor);
+      const own = ownCustomerId(actor);
+      const rows =
+        own === undefined
+          ? await repo.listContacts(db, afterId, limit + 1)
+          : await repo.listContactsOfCustomer(db, own, afterId, limit + 1);
       const page = toPage(rows, limit, (r) => [r.id]);
       return { items: page.items.map(toContact), nextCursor: page.nextCursor };
     },
 
-    async listOfCustomer(customerId: number, limit: number, cursor?: string): Promise<Page<Contact>> {
+    async listOfCustomer(customerId: number, limit: number, cursor: string | undefined, actor: Actor | null) {
       const afterId = afterIdOf(cursor);
-      if (!(await customers.exists(db, customerId))) throw notFound('customer');
+      if (!(await customers.visible(db, customerId, actor))) throw notFound('customer');
       const rows = await repo.listContactsOfCustomer(db, customerId, afterId, limit + 1);
       const page = toPage(rows, limit, (r) => [r.id]);
       return { items: page.items.map(toContact), nextCursor: page.nextCursor };
     },
 
-    async get(id: number): Promise<Contact> {
-      const row = await repo.findContact(db, id);
+    async get(id: number, actor: Actor | null): Promise<Contact> {
+      const own = ownCustomerId(actor);
+      const row = own === undefined ? await repo.findContact(db, id) : await repo.findLinkedContact(db, own, id);
       if (!row) throw notFound('contact');
       return toContact(row);
     },
 
-    async create(input: CreateContactBody): Promise<Contact> {
+    /** A customer's new contact is linked to them in the same transaction. */
+    async create(input: CreateContactBody, actor: Actor | null): Promise<Contact> {
       const write = toWrite(input);
-      const row = await repo.insertContact(db, { ...write, addressLine1: input.address_line1, city: input.city });
-      return toContact(row);
+      return db.transaction(async (tx) => {
+        const row = await repo.insertContact(tx, { ...write, addressLine1: input.address_line1, city: input.city });
+        const own = ownCustomerId(actor);
+        if (own !== undefined) await repo.linkToCustomer(tx, own, row.id);
+        return toContact(row);
+      });
     },
 
-    async update(id: number, input: UpdateContactBody): Promise<Contact> {
-      const row = await repo.updateContact(db, id, toWrite(input));
-      if (!row) throw notFound('contact');
-      return toContact(row);
+    async update(id: number, input: UpdateContactBody, actor: Actor | null): Promise<Contact> {
+      return db.transaction(async (tx) => {
+        await lockVisible(tx, id, actor);
+        if (ownCustomerId(actor) !== undefined && (await repo.countLinks(tx, id)) > 1) {
+          throw conflict('CONTACT_SHARED', 'this contact is shared with other customers; only staff can change it');
+        }
+        const row = await repo.updateContact(tx, id, toWrite(input));
+        return toContact(row!);
+      });
     },
 
-    async remove(id: number): Promise<void> {
-      if (!(await repo.deleteContact(db, id))) throw notFound('contact');
+    /** For a customer, a contact that others share is only unlinked from them; otherwise it is deleted. */
+    async remove(id: number, actor: Actor | null): Promise<void> {
+      await db.transaction(async (tx) => {
+        await lockVisible(tx, id, actor);
+        const own = ownCustomerId(actor);
+        if (own !== undefined && (await repo.countLinks(tx, id)) > 1) await repo.unlinkFromCustomer(tx, own, id);
+        else await repo.deleteContact(tx, id);
+      });
     },
 
     /** The address an order copies, or undefined when the contact is not linked to that customer. */

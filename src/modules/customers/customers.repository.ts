@@ -114,3 +114,13 @@ export async function eraseCustomer(db: Db, id: number): Promise<void> {
     })
     .where(eq(customers.id, id));
 }
+
+export async function findLiveCustomerByLogin(db: Db, login: string): Promise<CustomerRow | undefined> {
+  const lower = login.toLowerCase();
+  const column = login.includes('@') ? customers.emailId : customers.username;
+  const [row] = await db
+    .select()
+    .from(customers)
+    .where(and(eq(sql`lower(${column})`, lower), live));
+  return row;
+}

@@ -16,9 +16,10 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
   app.get(
     '/customers',
     {
+      config: { access: 'staff' },
       schema: {
         tags,
-        summary: 'List customers',
+        summary: 'List customers (staff)',
         querystring: Type.Object(
           { limit: PageQuery.limit, cursor: Type.Optional(PageQuery.cursor) },
           { additionalProperties: false },
@@ -32,6 +33,7 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
   app.get(
     '/customers/:id',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'Get one customer',
@@ -39,12 +41,13 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
         response: { 200: Customer, ...problems(400, 404) },
       },
     },
-    (request) => customers.get(request.params.id),
+    (request) => customers.get(request.params.id, request.actor),
   );
 
   app.post(
     '/customers',
     {
+      config: { access: 'public' },
       schema: {
         tags,
         summary: 'Create a customer',
@@ -53,7 +56,7 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
       },
     },
     async (request, reply) => {
-      const customer = await customers.create(request.body);
+      const customer = await customers.create(request.body, request.actor);
       return reply.code(201).header('Location', `/customers/${customer.id}`).send(customer);
     },
   );
@@ -61,6 +64,7 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
   app.patch(
     '/customers/:id',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'Update a customer; contact_id replaces the linked set',
@@ -69,12 +73,13 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
         response: { 200: Customer, ...problems(...WRITE_ERRORS, 404, 409) },
       },
     },
-    (request) => customers.update(request.params.id, request.body),
+    (request) => customers.update(request.params.id, request.body, request.actor),
   );
 
   app.delete(
     '/customers/:id',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'Delete a customer (erased in place when they have orders)',
@@ -83,7 +88,7 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
       },
     },
     async (request, reply) => {
-      await customers.remove(request.params.id);
+      await customers.remove(request.params.id, request.actor);
       return reply.code(204).send();
     },
   );
@@ -91,6 +96,7 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
   app.put(
     '/customers/:id/contacts/:contact_id',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'Link a contact to a customer (idempotent)',
@@ -99,7 +105,7 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
       },
     },
     async (request, reply) => {
-      await customers.linkContact(request.params.id, request.params.contact_id);
+      await customers.linkContact(request.params.id, request.params.contact_id, request.actor);
       return reply.code(204).send();
     },
   );
@@ -107,6 +113,7 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
   app.delete(
     '/customers/:id/contacts/:contact_id',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'Unlink a contact from a customer',
@@ -115,7 +122,7 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
       },
     },
     async (request, reply) => {
-      await customers.unlinkContact(request.params.id, request.params.contact_id);
+      await customers.unlinkContact(request.params.id, request.params.contact_id, request.actor);
       return reply.code(204).send();
     },
   );

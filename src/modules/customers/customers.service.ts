@@ -1,12 +1,13 @@
 import type { Db } from '../../db/client.js';
-import { pgErrorOf } from '../../db/errors.js';
+import { isStillReferenced } from '../../db/errors.js';
+import { ownCustomerId, type Actor } from '../../lib/actor.js';
 import { invalidInput, notFound } from '../../lib/errors.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import { hashPassword } from '../../lib/passwords.js';
+import { loginNames } from '../accounts/login-names.service.js';
+import type { SessionsService } from '../accounts/sessions.service.js';
 import type { CreateCustomerBody, Customer, UpdateCustomerBody } from './customers.schemas.js';
 import * as repo from './customers.repository.js';
-
-const FOREIGN_KEY_VIOLATION = '23503';
 
 function toCustomer(row: repo.CustomerRow, contactIds: number[]): Customer {
   return {
@@ -21,19 +22,40 @@ function toCustomer(row: repo.CustomerRow, contactIds: number[]): Customer {
   };
 }
 
-async function assertContactsExist(db: Db, ids: number[]): Promise<void> {
-  const existing = await repo.existingContactIds(db, ids);
+/**
+ * Staff may name any contact; anyone else only contacts already linked to them (none for an anonymous sign-up),
+ * so nobody can attach a stranger's address to their account by guessing ids.
+ */
+async function assertContactsUsable(db: Db, ids: number[], actor: Actor | null): Promise<void> {
+  if (ids.length === 0) return;
+  let usable: Set<number>;
+  if (actor?.role === 'admin') usable = await repo.existingContactIds(db, ids);
+  else if (actor) usable = new Set((await repo.contactIdsByCustomer(db, [actor.id])).get(actor.id));
+  else usable = new Set();
   const missing = ids.flatMap((id, index) =>
-    existing.has(id) ? [] : [{ field: `contact_id[${index}]`, message: `contact ${id} does not exist` }],
+    usable.has(id) ? [] : [{ field: `contact_id[${index}]`, message: `contact ${id} does not exist` }],
   );
   if (missing.length > 0)
     throw invalidInput('CONTACT_NOT_FOUND', 'contact_id names contacts that do not exist', missing);
 }
 
-export function createCustomersService({ db }: { db: Db }) {
+/** A customer sees only themselves; anyone else's id answers exactly like a missing one. */
+function assertMayAccess(actor: Actor | null, customerId: number): void {
+  const own = ownCustomerId(actor);
+  if (own !== undefined && own !== customerId) throw notFound('customer');
+}
+
+export function createCustomersService({ db, sessions }: { db: Db; sessions: SessionsService }) {
   async function present(executor: Db, row: repo.CustomerRow): Promise<Customer> {
     const links = await repo.contactIdsByCustomer(executor, [row.id]);
     return toCustomer(row, links.get(row.id) ?? []);
+  }
+
+  async function lockLive(tx: Db, id: number, actor: Actor | null): Promise<repo.CustomerRow> {
+    assertMayAccess(actor, id);
+    const row = await repo.findLiveCustomer(tx, id, true);
+    if (!row) throw notFound('customer');
+    return row;
   }
 
   return {
@@ -48,21 +70,30 @@ export function createCustomersService({ db }: { db: Db }) {
       return { items: page.items.map((r) => toCustomer(r, links.get(r.id) ?? [])), nextCursor: page.nextCursor };
     },
 
-    async get(id: number): Promise<Customer> {
+    async get(id: number, actor: Actor | null): Promise<Customer> {
+      assertMayAccess(actor, id);
       const row = await repo.findLiveCustomer(db, id);
       if (!row) throw notFound('customer');
       return present(db, row);
     },
 
-    async exists(executor: Db, id: number, forUpdate = false): Promise<boolean> {
-      return (await repo.findLiveCustomer(executor, id, forUpdate)) !== undefined;
+    /** Whether the customer exists and the caller may see them. */
+    async visible(executor: Db, id: number, actor: Actor | null): Promise<boolean> {
+      const own = ownCustomerId(actor);
+      if (own !== undefined && own !== id) return false;
+      return (await repo.findLiveCustomer(executor, id)) !== undefined;
     },
 
-    async create(input: CreateCustomerBody): Promise<Customer> {
+    findByLogin: async (login: string) => {
+      const row = await repo.findLiveCustomerByLogin(db, login);
+      return row ? { id: row.id, passwordHash: row.passwordHash! } : undefined;
+    },
+
+    async create(input: CreateCustomerBody, actor: Actor | null): Promise<Customer> {
       const passwordHash = await hashPassword(input.password);
       return db.transaction(async (tx) => {
         const contactIds = input.contact_id ?? [];
-        await assertContactsExist(tx, contactIds);
+        await assertContactsUsable(tx, contactIds, actor);
         const row = await repo.insertCustomer(tx, {
           username: input.username,
           passwordHash,
@@ -70,20 +101,22 @@ export function createCustomersService({ db }: { db: Db }) {
           firstName: input.first_name,
           lastName: input.last_name,
         });
+        await loginNames.claim(tx, { customerId: row.id }, input.username, input.email_id);
         await repo.linkContacts(tx, row.id, contactIds);
         return present(tx, row);
       });
     },
 
-    async update(id: number, input: UpdateCustomerBody): Promise<Customer> {
+    async update(id: number, input: UpdateCustomerBody, actor: Actor | null): Promise<Customer> {
       const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
       return db.transaction(async (tx) => {
-        if (!(await repo.findLiveCustomer(tx, id, true))) throw notFound('customer');
+        await lockLive(tx, id, actor);
         if (input.contact_id) {
-          await assertContactsExist(tx, input.contact_id);
+          await assertContactsUsable(tx, input.contact_id, actor);
           await repo.unlinkAllContacts(tx, id);
           await repo.linkContacts(tx, id, input.contact_id);
         }
+        await loginNames.change(tx, { customerId: id }, { username: input.username, email: input.email_id });
         const row = await repo.updateCustomer(tx, id, {
           username: input.username,
           passwordHash,
@@ -91,36 +124,44 @@ export function createCustomersService({ db }: { db: Db }) {
           firstName: input.first_name,
           lastName: input.last_name,
         });
+        if (passwordHash !== undefined) await sessions.revokeAll(tx, { customerId: id });
         return present(tx, row);
       });
     },
 
-    async remove(id: number): Promise<void> {
+    async remove(id: number, actor: Actor | null): Promise<void> {
       await db.transaction(async (tx) => {
-        if (!(await repo.findLiveCustomer(tx, id, true))) throw notFound('customer');
+        await lockLive(tx, id, actor);
         try {
           // A savepoint, so a refusal by the orders' foreign key leaves the outer transaction usable.
           await tx.transaction((savepoint) => repo.deleteCustomerRow(savepoint, id));
         } catch (error) {
-          if (pgErrorOf(error)?.code !== FOREIGN_KEY_VIOLATION) throw error;
+          if (!isStillReferenced(error)) throw error;
           await repo.unlinkAllContacts(tx, id);
+          await loginNames.release(tx, { customerId: id });
+          await sessions.revokeAll(tx, { customerId: id });
           await repo.eraseCustomer(tx, id);
         }
       });
     },
 
-    async linkContact(customerId: number, contactId: number): Promise<void> {
+    async linkContact(customerId: number, contactId: number, actor: Actor | null): Promise<void> {
       await db.transaction(async (tx) => {
-        if (!(await repo.findLiveCustomer(tx, customerId, true))) throw notFound('customer');
-        if ((await repo.existingContactIds(tx, [contactId])).size === 0) throw notFound('contact');
+        await lockLive(tx, customerId, actor);
+        // For a customer, only a contact already linked to them exists; relinking it is a no-op.
+        const visible =
+          actor?.role === 'admin'
+            ? (await repo.existingContactIds(tx, [contactId])).size > 0
+            : (await repo.contactIdsByCustomer(tx, [customerId])).get(customerId)?.includes(contactId);
+        if (!visible) throw notFound('contact');
         await repo.linkContacts(tx, customerId, [contactId]);
         await repo.touchCustomer(tx, customerId);
       });
     },
 
-    async unlinkContact(customerId: number, contactId: number): Promise<void> {
+    async unlinkContact(customerId: number, contactId: number, actor: Actor | null): Promise<void> {
       await db.transaction(async (tx) => {
-        if (!(await repo.findLiveCustomer(tx, customerId, true))) throw notFound('customer');
+        await lockLive(tx, customerId, actor);
         if (!(await repo.unlinkContact(tx, customerId, contactId))) throw notFound('contact');
         await repo.touchCustomer(tx, customerId);
       });

@@ -13,6 +13,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ database: Database }> = a
   app.get(
     '/health',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Whether the service and its database answer',

@@ -12,6 +12,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
   app.post(
     '/orders',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'Place an order; prices come from the products, stock is taken in the same transaction',
@@ -20,7 +21,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
       },
     },
     async (request, reply) => {
-      const order = await orders.create(request.body);
+      const order = await orders.create(request.body, request.actor);
       return reply.code(201).header('Location', `/orders/${order.id}`).send(order);
     },
   );
@@ -28,6 +29,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
   app.get(
     '/orders',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'List orders',
@@ -37,13 +39,18 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     },
     async (request, reply) => {
       const { customer_id, status, limit, cursor } = request.query;
-      return sendPage(request, reply, await orders.list({ customerId: customer_id, status }, limit, cursor));
+      return sendPage(
+        request,
+        reply,
+        await orders.list({ customerId: customer_id, status }, limit, cursor, request.actor),
+      );
     },
   );
 
   app.get(
     '/orders/:id',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags,
         summary: 'Get one order with its items',
@@ -51,12 +58,13 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
         response: { 200: Order, ...problems(400, 404) },
       },
     },
-    (request) => orders.get(request.params.id),
+    (request) => orders.get(request.params.id, request.actor),
   );
 
   app.get(
     '/customers/:id/orders',
     {
+      config: { access: 'authenticated' },
       schema: {
         tags: ['customers', ...tags],
         summary: "List a customer's orders",
@@ -67,7 +75,11 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ orders: OrdersService }> 
     },
     async (request, reply) => {
       const { status, limit, cursor } = request.query;
-      return sendPage(request, reply, await orders.listOfCustomer(request.params.id, status, limit, cursor));
+      return sendPage(
+        request,
+        reply,
+        await orders.listOfCustomer(request.params.id, status, limit, cursor, request.actor),
+      );
     },
   );
 };

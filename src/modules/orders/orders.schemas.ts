@@ -7,7 +7,9 @@ export const OrderStatus = Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s))
 
 export const CreateOrderBody = Type.Object(
   {
-    customer_id: Id,
+    customer_id: Type.Optional(
+      Type.Integer({ ...Id, description: "required for staff; a customer's own id by default" }),
+    ),
     items: Type.Array(
       Type.Object(
         { product_id: Id, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) },

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import type { OrderStatus } from '../../db/schema/index.js';
+import { ownCustomerId, type Actor } from '../../lib/actor.js';
 import { invalidField, notFound } from '../../lib/errors.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
@@ -45,7 +46,9 @@ export function createOrdersService({ db, customers, contacts, products }: Deps)
   }
 
   return {
-    async create(input: CreateOrderBody): Promise<Order> {
+    async create(input: CreateOrderBody, actor: Actor | null): Promise<Order> {
+      const customerId = input.customer_id ?? ownCustomerId(actor);
+      if (customerId === undefined) throw invalidField('customer_id', 'customer_id is required');
       const seen = new Map<number, number>();
       input.items.forEach((item, index) => {
         if (seen.has(item.product_id)) {
@@ -59,16 +62,16 @@ export function createOrdersService({ db, customers, contacts, products }: Deps)
       });
 
       return db.transaction(async (tx) => {
-        if (!(await customers.exists(tx, input.customer_id))) {
-          throw invalidField('customer_id', `customer ${input.customer_id} does not exist`, 'CUSTOMER_NOT_FOUND');
+        if (!(await customers.visible(tx, customerId, actor))) {
+          throw invalidField('customer_id', `customer ${customerId} does not exist`, 'CUSTOMER_NOT_FOUND');
         }
         const contactId = input.shipping_contact_id ?? null;
         const shippingAddress =
-          contactId === null ? null : await contacts.shippingAddressFor(tx, input.customer_id, contactId);
+          contactId === null ? null : await contacts.shippingAddressFor(tx, customerId, contactId);
         if (shippingAddress === undefined) {
           throw invalidField(
             'shipping_contact_id',
-            `contact ${contactId} is not linked to customer ${input.customer_id}`,
+            `contact ${contactId} is not linked to customer ${customerId}`,
             'CONTACT_NOT_FOUND',
           );
         }
@@ -79,7 +82,7 @@ export function createOrdersService({ db, customers, contacts, products }: Deps)
         );
         const subtotal = lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
         const order = await repo.insertOrder(tx, {
-          customerId: input.customer_id,
+          customerId,
           status: 'pending',
           shippingContactId: contactId,
           shippingAddress,
@@ -101,19 +104,36 @@ export function createOrdersService({ db, customers, contacts, products }: Deps)
       });
     },
 
-    async get(id: number): Promise<Order> {
+    async get(id: number, actor: Actor | null): Promise<Order> {
       const row = await repo.findOrder(db, id);
-      if (!row) throw notFound('order');
+      const own = ownCustomerId(actor);
+      if (!row || (own !== undefined && row.customerId !== own)) throw notFound('order');
       const items = await repo.itemsByOrder(db, [id]);
       return toOrder(row, items.get(id) ?? []);
     },
 
-    list(filter: { customerId?: number; status?: OrderStatus }, limit: number, cursor?: string): Promise<Page<Order>> {
-      return page(filter, limit, cursor);
+    /** A customer's list holds only their own orders, whatever customer_id they filter by. */
+    async list(
+      filter: { customerId?: number; status?: OrderStatus },
+      limit: number,
+      cursor: string | undefined,
+      actor: Actor | null,
+    ): Promise<Page<Order>> {
+      const own = ownCustomerId(actor);
+      if (own !== undefined && filter.customerId !== undefined && filter.customerId !== own) {
+        return { items: [], nextCursor: null };
+      }
+      return page(own === undefined ? filter : { ...filter, customerId: own }, limit, cursor);
     },
 
-    async listOfCustomer(customerId: number, status: OrderStatus | undefined, limit: number, cursor?: string) {
-      if (!(await customers.exists(db, customerId))) throw notFound('customer');
+    async listOfCustomer(
+      customerId: number,
+      status: OrderStatus | undefined,
+      limit: number,
+      cursor: string | undefined,
+      actor: Actor | null,
+    ) {
+      if (!(await customers.visible(db, customerId, actor))) throw notFound('customer');
       return page({ customerId, status }, limit, cursor);
     },
   };

@@ -12,6 +12,7 @@ export const productsRoutes: FastifyPluginAsyncTypebox<{ products: ProductsServi
   app.get(
     '/products',
     {
+      config: { access: 'public' },
       schema: {
         tags,
         summary: 'List and search products',
@@ -25,6 +26,7 @@ export const productsRoutes: FastifyPluginAsyncTypebox<{ products: ProductsServi
   app.get(
     '/products/:id',
     {
+      config: { access: 'public' },
       schema: {
         tags,
         summary: 'Get one product (archived ones too, with active false)',
@@ -38,6 +40,7 @@ export const productsRoutes: FastifyPluginAsyncTypebox<{ products: ProductsServi
   app.post(
     '/products',
     {
+      config: { access: 'staff' },
       schema: {
         tags,
         summary: 'Create a product',
@@ -54,6 +57,7 @@ export const productsRoutes: FastifyPluginAsyncTypebox<{ products: ProductsServi
   app.patch(
     '/products/:id',
     {
+      config: { access: 'staff' },
       schema: {
         tags,
         summary: 'Update a product',
@@ -68,6 +72,7 @@ export const productsRoutes: FastifyPluginAsyncTypebox<{ products: ProductsServi
   app.delete(
     '/products/:id',
     {
+      config: { access: 'staff' },
       schema: {
         tags,
         summary: 'Delete a product; one that appears in an order is archived instead',

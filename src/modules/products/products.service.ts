@@ -1,12 +1,11 @@
 import type { Db } from '../../db/client.js';
-import { pgErrorOf } from '../../db/errors.js';
+import { isStillReferenced } from '../../db/errors.js';
 import { isSupportedCurrency } from '../../config.js';
 import { conflict, invalidField, invalidInput, notFound, type FieldError } from '../../lib/errors.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import type { CreateProductBody, Product, ProductListQuery, SortField, UpdateProductBody } from './products.schemas.js';
 import * as repo from './products.repository.js';
 
-const FOREIGN_KEY_VIOLATION = '23503';
 
 function toProduct(row: repo.ProductRow): Product {
   return {
@@ -107,7 +106,7 @@ export function createProductsService({ db, storeCurrency }: { db: Db; storeCurr
       try {
         if (await repo.deleteProduct(db, id)) return;
       } catch (error) {
-        if (pgErrorOf(error)?.code !== FOREIGN_KEY_VIOLATION) throw error;
+        if (!isStillReferenced(error)) throw error;
         if (await repo.updateProduct(db, id, { active: false })) return;
       }
       throw notFound('product');
