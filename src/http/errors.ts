@@ -141,7 +141,9 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
         : status === 415
           ? 'the request body must be application/json'
           : (fastifyError.message ?? 'bad request');
-    return problem(status, code, detail, requestId);
+    // A body that could not be read at all is still a field problem, so clients find it where they look.
+    const errors = status === 400 ? [{ field: 'body', message: detail }] : undefined;
+    return problem(status, code, detail, requestId, errors);
   }
   return problem(500, 'INTERNAL_ERROR', 'the server failed to answer this request; it has been logged', requestId);
 }

@@ -5,7 +5,7 @@ const Optional = (maxLength: number) => Type.Optional(Type.Union([Line(maxLength
 const Phone = Type.String({
   minLength: 3,
   maxLength: 32,
-  pattern: '^\\+?[0-9][0-9 ().-]*[0-9]$',
+  pattern: '^\\+?[0-9(][0-9 ().-]*[0-9]$',
   description: 'digits, optionally with a leading +, spaces, dots, dashes and parentheses',
 });
 
