@@ -7,9 +7,8 @@ import { runMigrations } from '../src/db/migrate.js';
 import { createBodyValidator } from '../src/http/validation.js';
 import { fieldPath } from '../src/http/errors.js';
 import { AppError } from '../src/lib/errors.js';
-import { createSessionsService } from '../src/modules/accounts/sessions.service.js';
 import { CreateStaffBody } from '../src/modules/staff/staff.schemas.js';
-import { createStaffService } from '../src/modules/staff/staff.service.js';
+import { createServices } from '../src/services.js';
 
 // Usage: npm run create-admin [-- --username NAME --email ADDRESS]
 // Asks for what is missing; the password is read without echo, or as the next line of standard input when it is
@@ -81,8 +80,7 @@ async function main(): Promise<void> {
   const database = await createDatabase(config);
   try {
     await runMigrations(database);
-    const sessions = createSessionsService({ db: database.db, ttlSeconds: config.tokenTtlSeconds });
-    const member = await createStaffService({ db: database.db, sessions }).create(input);
+    const member = await createServices(database.db, config).staff.create(input);
     console.log(`admin "${member.username}" created (id ${member.id}); log in with POST /auth/login`);
   } finally {
     await database.close();

@@ -2,11 +2,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { SYSTEM } from '../src/lib/actor.js';
-import { createSessionsService } from '../src/modules/accounts/sessions.service.js';
-import { createContactsService } from '../src/modules/contacts/contacts.service.js';
-import { createCustomersService } from '../src/modules/customers/customers.service.js';
-import { createOrdersService } from '../src/modules/orders/orders.service.js';
-import { createProductsService } from '../src/modules/products/products.service.js';
+import { createServices } from '../src/services.js';
 
 // A small demo store. It goes through the services, so every rule (hashing, stock, prices) applies as over HTTP.
 const PRODUCTS = [
@@ -25,12 +21,7 @@ async function main(): Promise<void> {
   const database = await createDatabase(config);
   try {
     await runMigrations(database);
-    const { db } = database;
-    const sessions = createSessionsService({ db, ttlSeconds: config.tokenTtlSeconds });
-    const customers = createCustomersService({ db, sessions });
-    const contacts = createContactsService({ db, customers });
-    const products = createProductsService({ db, storeCurrency: config.storeCurrency });
-    const orders = createOrdersService({ db, customers, contacts, products });
+    const { customers, contacts, products, orders } = createServices(database.db, config);
 
     const existing = await products.list({ limit: 1, q: 'MUG-WHITE', include_archived: true });
     if (existing.items.length > 0) {
@@ -104,7 +95,7 @@ async function main(): Promise<void> {
     );
 
     const catalogue: { id: number; sku: string }[] = [];
-    for (const product of PRODUCTS) catalogue.push(await products.create(product));
+    for (const product of PRODUCTS) catalogue.push(await products.create(product, SYSTEM));
     const bySku = (sku: string) => catalogue.find((p) => p.sku === sku)!.id;
 
     await orders.create(

@@ -7,24 +7,19 @@ import { registerErrorHandling } from './http/errors.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerCors } from './http/plugins/cors.js';
 import { registerDocs } from './http/plugins/docs.js';
+import { registerEtags } from './http/plugins/etag.js';
 import { registerRequestIds, requestIdOptions } from './http/plugins/request-id.js';
 import { registerSecurity } from './http/plugins/security.js';
 import { registerValidation } from './http/validation.js';
-import { createSessionsService } from './modules/accounts/sessions.service.js';
+import { createServices } from './services.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
-import { createAuthService } from './modules/auth/auth.service.js';
-import { createLoginLimiter } from './modules/auth/login-limiter.js';
 import { contactsRoutes } from './modules/contacts/contacts.routes.js';
-import { createContactsService } from './modules/contacts/contacts.service.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
-import { createCustomersService } from './modules/customers/customers.service.js';
+import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { ordersRoutes } from './modules/orders/orders.routes.js';
-import { createOrdersService } from './modules/orders/orders.service.js';
 import { productsRoutes } from './modules/products/products.routes.js';
-import { createProductsService } from './modules/products/products.service.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
-import { createStaffService } from './modules/staff/staff.service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -77,14 +72,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await registerSecurity(app);
   await registerCors(app, config.corsOrigins);
 
-  const { db } = database;
-  const sessions = createSessionsService({ db, ttlSeconds: config.tokenTtlSeconds });
-  const customers = createCustomersService({ db, sessions });
-  const staff = createStaffService({ db, sessions });
-  const auth = createAuthService({ customers, staff, sessions, limiter: createLoginLimiter(db) });
-  const contacts = createContactsService({ db, customers });
-  const products = createProductsService({ db, storeCurrency: config.storeCurrency });
-  const orders = createOrdersService({ db, customers, contacts, products });
+  registerEtags(app);
+
+  const services = createServices(database.db, config);
+  const { sessions, auth, staff, customers, contacts, products, stock, ledger, orders, idempotency } = services;
 
   // Before the docs, so that every route's access level is settled when the OpenAPI document records it.
   registerAuth(app, sessions);
@@ -92,11 +83,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(healthRoutes, { database });
   await app.register(authRoutes, { auth });
-  await app.register(staffRoutes, { staff });
-  await app.register(customersRoutes, { customers });
-  await app.register(contactsRoutes, { contacts, customers });
-  await app.register(productsRoutes, { products });
-  await app.register(ordersRoutes, { orders });
+  await app.register(staffRoutes, { staff, idempotency });
+  await app.register(customersRoutes, { customers, idempotency });
+  await app.register(contactsRoutes, { contacts, idempotency });
+  await app.register(productsRoutes, { products, idempotency });
+  await app.register(inventoryRoutes, { stock, ledger, idempotency });
+  await app.register(ordersRoutes, { orders, idempotency });
 
   if (config.admin && (await staff.ensureAdmin(config.admin))) {
     app.log.info({ username: config.admin.username }, 'created the first admin from ADMIN_USERNAME');

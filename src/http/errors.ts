@@ -53,15 +53,24 @@ export type Problem = {
   code: string;
   errors?: FieldError[];
   request_id: string;
+  [extension: string]: unknown;
 };
 
-function problem(status: number, code: string, detail: string, requestId: string, errors?: FieldError[]): Problem {
+function problem(
+  status: number,
+  code: string,
+  detail: string,
+  requestId: string,
+  errors?: FieldError[],
+  extra?: Record<string, unknown>,
+): Problem {
   return {
     type: `/problems/${code.toLowerCase().replace(/_/g, '-')}`,
     title: TITLES[status] ?? 'Error',
     status,
     detail,
     code,
+    ...extra,
     ...(errors && errors.length > 0 ? { errors } : {}),
     request_id: requestId,
   };
@@ -124,7 +133,14 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
   const requestId = String(request.id);
   const domain = error instanceof AppError ? error : domainErrorFromDb(error);
   if (domain) {
-    return problem(STATUS_BY_KIND[domain.kind], domain.code, domain.message, requestId, domain.fieldErrors);
+    return problem(
+      STATUS_BY_KIND[domain.kind],
+      domain.code,
+      domain.message,
+      requestId,
+      domain.fieldErrors,
+      domain.extra,
+    );
   }
   const fastifyError = error as Partial<FastifyError> & { validation?: AjvError[]; validationContext?: string };
   if (fastifyError.validation) {

@@ -28,3 +28,22 @@ export function problems(...statuses: number[]): Record<number, TSchema> {
 export const NoContent = Type.Unsafe<void>({ type: 'null', description: 'done; no body' });
 
 export const WRITE_ERRORS = [400, 413, 415] as const;
+
+/** Documents the optional Idempotency-Key header of a create. */
+export const IdempotencyKeyHeader = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      description:
+        'a unique key per intended create (a UUID): a repeat with the same key and body gets the first answer back, with Idempotent-Replayed: true',
+    }),
+  ),
+});
+
+/** Documents the optional If-Match header of an update. */
+export const IfMatchHeader = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({
+      description: 'the ETag last read; if the resource changed since, the answer is 412 and nothing changes',
+    }),
+  ),
+});

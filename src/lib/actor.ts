@@ -11,3 +11,10 @@ export const ownCustomerId = (actor: Actor | null): number | undefined =>
 
 /** Scripts such as the seed act with staff rights but no staff account. */
 export const SYSTEM: Actor = { role: 'admin', id: 0 };
+
+/** How an actor is recorded in histories and the stock ledger. */
+export function actorLabel(actor: Actor | null): string {
+  if (!actor) return 'anonymous';
+  if (actor === SYSTEM) return 'system';
+  return actor.role === 'admin' ? `staff:${actor.id}` : `customer:${actor.id}`;
+}

@@ -19,6 +19,8 @@ export class AppError extends Error {
     readonly code: string,
     message: string,
     readonly fieldErrors?: FieldError[],
+    /** Extra members for the problem body, such as the current state of a refused move. */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -33,8 +35,8 @@ export const invalidField = (field: string, message: string, code = 'INVALID_FIE
 export const notFound = (resource: string) =>
   new AppError('not_found', `${resource.toUpperCase().replace(/ /g, '_')}_NOT_FOUND`, `${resource} not found`);
 
-export const conflict = (code: string, message: string, fieldErrors?: FieldError[]) =>
-  new AppError('conflict', code, message, fieldErrors);
+export const conflict = (code: string, message: string, fieldErrors?: FieldError[], extra?: Record<string, unknown>) =>
+  new AppError('conflict', code, message, fieldErrors, extra);
 
 /** Carries how long the client should wait; http/errors.ts turns it into Retry-After. */
 export class RateLimitedError extends AppError {

@@ -3,3 +3,5 @@ export * from './customers.js';
 export * from './orders.js';
 export * from './products.js';
 export * from './accounts.js';
+export * from './idempotency.js';
+export * from './inventory.js';

@@ -64,3 +64,24 @@ export const orderItems = pgTable(
     index('order_items_product_id_idx').on(t.productId),
   ],
 );
+
+/** Every status an order has been in, when, and who moved it there ("customer:7", "staff:1", "system"). */
+export const orderStatusHistory = pgTable(
+  'order_status_history',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    orderId: integer('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    status: text('status').$type<OrderStatus>().notNull(),
+    by: text('by').notNull(),
+    at: timestamps.createdAt,
+  },
+  (t) => [
+    check(
+      'order_status_history_status_known',
+      sql`${t.status} IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled')`,
+    ),
+    index('order_status_history_order_id_id_idx').on(t.orderId, t.id),
+  ],
+);

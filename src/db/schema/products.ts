@@ -22,5 +22,6 @@ export const products = pgTable(
     index('products_price_id_idx').on(t.price, t.id),
     index('products_name_id_idx').on(t.name, t.id),
     index('products_created_at_id_idx').on(t.createdAt, t.id),
+    index('products_stock_id_idx').on(t.stock, t.id),
   ],
 );

@@ -4,7 +4,6 @@ import type { App } from '../../app.js';
 import { createTestApp } from '../../../test/app.js';
 import {
   aContact,
-  aCustomer,
   anOrder,
   aProduct,
   aSignedInCustomer,
@@ -33,7 +32,9 @@ type Statuses = readonly [anonymous: number, A: number, B: number, admin: number
 type Skip = { skip: string };
 const WHO: Who[] = ['anonymous', 'A', 'B', 'admin'];
 const skip = (reason: string): Skip => ({ skip: reason });
-const DOCS_ASSETS = skip('swagger-ui asset served by @fastify/swagger-ui, public by the docs rule; GET /docs/ covers it');
+const DOCS_ASSETS = skip(
+  'swagger-ui asset served by @fastify/swagger-ui, public by the docs rule; GET /docs/ covers it',
+);
 
 // prettier-ignore
 const EXPECTED: Record<string, Statuses | Skip> = {
@@ -122,7 +123,10 @@ describe('authorization matrix', () => {
     });
     // B owns things too, so "only their own" lists have something to leave out.
     const contactOfB = await aContact(app, callers.B);
-    await anOrder(app, callers.B, { items: [{ product_id: product.id, quantity: 1 }], shipping_contact_id: contactOfB.id });
+    await anOrder(app, callers.B, {
+      items: [{ product_id: product.id, quantity: 1 }],
+      shipping_contact_id: contactOfB.id,
+    });
 
     adminId = (await expectStatus<{ id: number }>(app, callers.admin, 200, 'GET', '/me')).id;
     spareStaffId = (
@@ -157,7 +161,10 @@ describe('authorization matrix', () => {
       as:
         who === 'anonymous'
           ? undefined
-          : { name: `${who} (fresh token)`, headers: await logIn(app, credentials[who].username, credentials[who].password) },
+          : {
+              name: `${who} (fresh token)`,
+              headers: await logIn(app, credentials[who].username, credentials[who].password),
+            },
     }),
     'GET /me': () => ({ path: '/me' }),
 

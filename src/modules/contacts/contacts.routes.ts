@@ -1,30 +1,31 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { respondOnce } from '../../http/idempotent.js';
 import { sendPage } from '../../http/pages.js';
-import { NoContent, problems, WRITE_ERRORS } from '../../http/responses.js';
+import { IdempotencyKeyHeader, IfMatchHeader, NoContent, problems, WRITE_ERRORS } from '../../http/responses.js';
 import { IdParams } from '../../lib/ids.js';
 import { PageQuery } from '../../lib/pagination.js';
-import type { CustomersService } from '../customers/customers.service.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { Contact, CreateContactBody, UpdateContactBody } from './contacts.schemas.js';
 import type { ContactsService } from './contacts.service.js';
 
 const tags = ['contacts'];
+const config = { access: 'authenticated' as const };
 const ListQuery = Type.Object(
   { limit: PageQuery.limit, cursor: Type.Optional(PageQuery.cursor) },
   { additionalProperties: false },
 );
 
-export const contactsRoutes: FastifyPluginAsyncTypebox<{
-  contacts: ContactsService;
-  customers: CustomersService;
-}> = async (app, { contacts }) => {
+type Deps = { contacts: ContactsService; idempotency: IdempotencyService };
+
+export const contactsRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { contacts, idempotency }) => {
   app.get(
     '/contacts',
     {
-      config: { access: 'authenticated' },
+      config,
       schema: {
         tags,
-        summary: 'List contacts',
+        summary: 'List contacts (a customer sees only their own)',
         querystring: ListQuery,
         response: { 200: Type.Array(Contact), ...problems(400) },
       },
@@ -36,7 +37,7 @@ export const contactsRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/customers/:id/contacts',
     {
-      config: { access: 'authenticated' },
+      config,
       schema: {
         tags: ['customers', ...tags],
         summary: "List a customer's linked contacts",
@@ -56,7 +57,7 @@ export const contactsRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/contacts/:id',
     {
-      config: { access: 'authenticated' },
+      config,
       schema: { tags, summary: 'Get one contact', params: IdParams, response: { 200: Contact, ...problems(400, 404) } },
     },
     (request) => contacts.get(request.params.id, request.actor),
@@ -65,39 +66,44 @@ export const contactsRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/contacts',
     {
-      config: { access: 'authenticated' },
+      config,
       schema: {
         tags,
-        summary: 'Create a contact (address and phone number)',
+        summary: "Create a contact (address and phone number); a customer's is linked to them at once",
+        headers: IdempotencyKeyHeader,
         body: CreateContactBody,
-        response: { 201: Contact, ...problems(...WRITE_ERRORS) },
+        response: { 201: Contact, ...problems(...WRITE_ERRORS, 409, 422) },
       },
     },
     async (request, reply) => {
-      const contact = await contacts.create(request.body, request.actor);
-      return reply.code(201).header('Location', `/contacts/${contact.id}`).send(contact);
+      await respondOnce(request, reply, idempotency, async (executor) => {
+        const contact = await contacts.create(request.body, request.actor, executor);
+        return { status: 201, body: contact, location: `/contacts/${contact.id}` };
+      });
+      return reply;
     },
   );
 
   app.patch(
     '/contacts/:id',
     {
-      config: { access: 'authenticated' },
+      config,
       schema: {
         tags,
-        summary: 'Update a contact; null clears an optional field',
+        summary: 'Update a contact; null clears an optional field (409 for a customer when others share it)',
+        headers: IfMatchHeader,
         params: IdParams,
         body: UpdateContactBody,
-        response: { 200: Contact, ...problems(...WRITE_ERRORS, 404) },
+        response: { 200: Contact, ...problems(...WRITE_ERRORS, 404, 409, 412) },
       },
     },
-    (request) => contacts.update(request.params.id, request.body, request.actor),
+    (request) => contacts.update(request.params.id, request.body, request.actor, request.headers['if-match']),
   );
 
   app.delete(
     '/contacts/:id',
     {
-      config: { access: 'authenticated' },
+      config,
       schema: {
         tags,
         summary: 'Delete a contact; it is unlinked from every customer, orders keep their copy',

@@ -2,6 +2,8 @@ import type { Db } from '../../db/client.js';
 import type { ShippingAddress } from '../../db/schema/index.js';
 import { ownCustomerId, type Actor } from '../../lib/actor.js';
 import { conflict, notFound } from '../../lib/errors.js';
+import { assertIfMatch } from '../../lib/etag.js';
+import { inTransaction } from '../../db/transaction.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { Contact, CreateContactBody, UpdateContactBody } from './contacts.schemas.js';
@@ -74,9 +76,9 @@ export function createContactsService({ db, customers }: { db: Db; customers: Cu
     },
 
     /** A customer's new contact is linked to them in the same transaction. */
-    async create(input: CreateContactBody, actor: Actor | null): Promise<Contact> {
+    async create(input: CreateContactBody, actor: Actor | null, executor: Db = db): Promise<Contact> {
       const write = toWrite(input);
-      return db.transaction(async (tx) => {
+      return inTransaction(executor, async (tx) => {
         const row = await repo.insertContact(tx, { ...write, addressLine1: input.address_line1, city: input.city });
         const own = ownCustomerId(actor);
         if (own !== undefined) await repo.linkToCustomer(tx, own, row.id);
@@ -84,9 +86,9 @@ export function createContactsService({ db, customers }: { db: Db; customers: Cu
       });
     },
 
-    async update(id: number, input: UpdateContactBody, actor: Actor | null): Promise<Contact> {
-      return db.transaction(async (tx) => {
-        await lockVisible(tx, id, actor);
+    async update(id: number, input: UpdateContactBody, actor: Actor | null, ifMatch?: string): Promise<Contact> {
+      return inTransaction(db, async (tx) => {
+        assertIfMatch(ifMatch, toContact(await lockVisible(tx, id, actor)));
         if (ownCustomerId(actor) !== undefined && (await repo.countLinks(tx, id)) > 1) {
           throw conflict('CONTACT_SHARED', 'this contact is shared with other customers; only staff can change it');
         }
@@ -97,7 +99,7 @@ export function createContactsService({ db, customers }: { db: Db; customers: Cu
 
     /** For a customer, a contact that others share is only unlinked from them; otherwise it is deleted. */
     async remove(id: number, actor: Actor | null): Promise<void> {
-      await db.transaction(async (tx) => {
+      await inTransaction(db, async (tx) => {
         await lockVisible(tx, id, actor);
         const own = ownCustomerId(actor);
         if (own !== undefined && (await repo.countLinks(tx, id)) > 1) await repo.unlinkFromCustomer(tx, own, id);

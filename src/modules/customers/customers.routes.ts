@@ -1,18 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { respondOnce } from '../../http/idempotent.js';
 import { sendPage } from '../../http/pages.js';
-import { NoContent, problems, WRITE_ERRORS } from '../../http/responses.js';
+import { IdempotencyKeyHeader, IfMatchHeader, NoContent, problems, WRITE_ERRORS } from '../../http/responses.js';
 import { IdParams } from '../../lib/ids.js';
 import { PageQuery } from '../../lib/pagination.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { CreateCustomerBody, Customer, CustomerContactParams, UpdateCustomerBody } from './customers.schemas.js';
 import type { CustomersService } from './customers.service.js';
 
 const tags = ['customers'];
 
-export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersService }> = async (
-  app,
-  { customers },
-) => {
+type Deps = { customers: CustomersService; idempotency: IdempotencyService };
+
+export const customersRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { customers, idempotency }) => {
   app.get(
     '/customers',
     {
@@ -50,14 +51,18 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
       config: { access: 'public' },
       schema: {
         tags,
-        summary: 'Create a customer',
+        summary: 'Create a customer (sign up)',
+        headers: IdempotencyKeyHeader,
         body: CreateCustomerBody,
-        response: { 201: Customer, ...problems(...WRITE_ERRORS, 409) },
+        response: { 201: Customer, ...problems(...WRITE_ERRORS, 409, 422) },
       },
     },
     async (request, reply) => {
-      const customer = await customers.create(request.body, request.actor);
-      return reply.code(201).header('Location', `/customers/${customer.id}`).send(customer);
+      await respondOnce(request, reply, idempotency, async (executor) => {
+        const customer = await customers.create(request.body, request.actor, executor);
+        return { status: 201, body: customer, location: `/customers/${customer.id}` };
+      });
+      return reply;
     },
   );
 
@@ -68,12 +73,13 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ customers: CustomersSe
       schema: {
         tags,
         summary: 'Update a customer; contact_id replaces the linked set',
+        headers: IfMatchHeader,
         params: IdParams,
         body: UpdateCustomerBody,
-        response: { 200: Customer, ...problems(...WRITE_ERRORS, 404, 409) },
+        response: { 200: Customer, ...problems(...WRITE_ERRORS, 404, 409, 412) },
       },
     },
-    (request) => customers.update(request.params.id, request.body, request.actor),
+    (request) => customers.update(request.params.id, request.body, request.actor, request.headers['if-match']),
   );
 
   app.delete(

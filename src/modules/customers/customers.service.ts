@@ -4,6 +4,8 @@ import { ownCustomerId, type Actor } from '../../lib/actor.js';
 import { invalidInput, notFound } from '../../lib/errors.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import { hashPassword } from '../../lib/passwords.js';
+import { assertIfMatch } from '../../lib/etag.js';
+import { inTransaction } from '../../db/transaction.js';
 import { loginNames } from '../accounts/login-names.service.js';
 import type { SessionsService } from '../accounts/sessions.service.js';
 import type { CreateCustomerBody, Customer, UpdateCustomerBody } from './customers.schemas.js';
@@ -89,9 +91,9 @@ export function createCustomersService({ db, sessions }: { db: Db; sessions: Ses
       return row ? { id: row.id, passwordHash: row.passwordHash! } : undefined;
     },
 
-    async create(input: CreateCustomerBody, actor: Actor | null): Promise<Customer> {
+    async create(input: CreateCustomerBody, actor: Actor | null, executor: Db = db): Promise<Customer> {
       const passwordHash = await hashPassword(input.password);
-      return db.transaction(async (tx) => {
+      return inTransaction(executor, async (tx) => {
         const contactIds = input.contact_id ?? [];
         await assertContactsUsable(tx, contactIds, actor);
         const row = await repo.insertCustomer(tx, {
@@ -107,10 +109,11 @@ export function createCustomersService({ db, sessions }: { db: Db; sessions: Ses
       });
     },
 
-    async update(id: number, input: UpdateCustomerBody, actor: Actor | null): Promise<Customer> {
+    async update(id: number, input: UpdateCustomerBody, actor: Actor | null, ifMatch?: string): Promise<Customer> {
       const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
-      return db.transaction(async (tx) => {
-        await lockLive(tx, id, actor);
+      return inTransaction(db, async (tx) => {
+        const current = await lockLive(tx, id, actor);
+        if (ifMatch !== undefined) assertIfMatch(ifMatch, await present(tx, current));
         if (input.contact_id) {
           await assertContactsUsable(tx, input.contact_id, actor);
           await repo.unlinkAllContacts(tx, id);
@@ -130,7 +133,7 @@ export function createCustomersService({ db, sessions }: { db: Db; sessions: Ses
     },
 
     async remove(id: number, actor: Actor | null): Promise<void> {
-      await db.transaction(async (tx) => {
+      await inTransaction(db, async (tx) => {
         await lockLive(tx, id, actor);
         try {
           // A savepoint, so a refusal by the orders' foreign key leaves the outer transaction usable.
@@ -146,7 +149,7 @@ export function createCustomersService({ db, sessions }: { db: Db; sessions: Ses
     },
 
     async linkContact(customerId: number, contactId: number, actor: Actor | null): Promise<void> {
-      await db.transaction(async (tx) => {
+      await inTransaction(db, async (tx) => {
         await lockLive(tx, customerId, actor);
         // For a customer, only a contact already linked to them exists; relinking it is a no-op.
         const visible =
@@ -160,7 +163,7 @@ export function createCustomersService({ db, sessions }: { db: Db; sessions: Ses
     },
 
     async unlinkContact(customerId: number, contactId: number, actor: Actor | null): Promise<void> {
-      await db.transaction(async (tx) => {
+      await inTransaction(db, async (tx) => {
         await lockLive(tx, customerId, actor);
         if (!(await repo.unlinkContact(tx, customerId, contactId))) throw notFound('contact');
         await repo.touchCustomer(tx, customerId);

@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { orderItems, orders, type OrderStatus } from '../../db/schema/index.js';
+import { orderItems, orders, orderStatusHistory, type OrderStatus } from '../../db/schema/index.js';
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
@@ -49,4 +49,37 @@ export async function itemsByOrder(db: Db, orderIds: number[]): Promise<Map<numb
     .orderBy(asc(orderItems.id));
   for (const row of rows) result.get(row.orderId)?.push(row);
   return result;
+}
+
+export type HistoryRow = typeof orderStatusHistory.$inferSelect;
+
+export async function insertHistory(db: Db, orderId: number, status: OrderStatus, by: string): Promise<void> {
+  await db.insert(orderStatusHistory).values({ orderId, status, by });
+}
+
+/** Histories of many orders in one query, oldest entry first. */
+export async function historyByOrder(db: Db, orderIds: number[]): Promise<Map<number, HistoryRow[]>> {
+  const result = new Map<number, HistoryRow[]>(orderIds.map((id) => [id, []]));
+  if (orderIds.length === 0) return result;
+  const rows = await db
+    .select()
+    .from(orderStatusHistory)
+    .where(inArray(orderStatusHistory.orderId, orderIds))
+    .orderBy(asc(orderStatusHistory.id));
+  for (const row of rows) result.get(row.orderId)?.push(row);
+  return result;
+}
+
+export async function lockOrder(db: Db, id: number): Promise<OrderRow | undefined> {
+  const [row] = await db.select().from(orders).where(eq(orders.id, id)).for('update');
+  return row;
+}
+
+export async function setStatus(db: Db, id: number, status: OrderStatus): Promise<OrderRow> {
+  const [row] = await db
+    .update(orders)
+    .set({ status, updatedAt: sql`now()` })
+    .where(eq(orders.id, id))
+    .returning();
+  return row!;
 }

@@ -57,6 +57,13 @@ export const Order = Type.Object({
   total: Type.Integer(),
   currency: Type.String(),
   items: Type.Array(OrderItem),
+  status_history: Type.Array(
+    Type.Object({
+      status: OrderStatus,
+      at: Type.String({ format: 'date-time' }),
+      by: Type.String({ description: '"customer:<id>", "staff:<id>" or "system"' }),
+    }),
+  ),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 });
@@ -77,3 +84,9 @@ export const CustomerOrdersQuery = Type.Object(
   { limit: PageQuery.limit, cursor: Type.Optional(PageQuery.cursor), status: Type.Optional(OrderStatus) },
   { additionalProperties: false },
 );
+
+export const UpdateOrderBody = Type.Object(
+  { status: OrderStatus },
+  { additionalProperties: false, description: 'staff move an order along its lifecycle' },
+);
+export type UpdateOrderBody = Static<typeof UpdateOrderBody>;

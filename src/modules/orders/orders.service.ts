@@ -1,15 +1,19 @@
 import type { Db } from '../../db/client.js';
 import type { OrderStatus } from '../../db/schema/index.js';
-import { ownCustomerId, type Actor } from '../../lib/actor.js';
+import { inTransaction } from '../../db/transaction.js';
+import { actorLabel, ownCustomerId, type Actor } from '../../lib/actor.js';
 import { invalidField, notFound } from '../../lib/errors.js';
+import { assertIfMatch } from '../../lib/etag.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
-import type { ProductsService } from '../products/products.service.js';
+import type { InventoryLedger } from '../inventory/inventory.service.js';
+import type { StockService } from '../products/stock.service.js';
+import { assertMayCancel, assertTransition } from './order-lifecycle.js';
 import type { CreateOrderBody, Order } from './orders.schemas.js';
 import * as repo from './orders.repository.js';
 
-function toOrder(row: repo.OrderRow, items: repo.OrderItemRow[]): Order {
+function toOrder(row: repo.OrderRow, items: repo.OrderItemRow[], history: repo.HistoryRow[]): Order {
   return {
     id: row.id,
     customer_id: row.customerId,
@@ -26,30 +30,62 @@ function toOrder(row: repo.OrderRow, items: repo.OrderItemRow[]): Order {
       unit_price: item.unitPrice,
       line_total: item.lineTotal,
     })),
+    status_history: history.map((h) => ({ status: h.status, at: h.at.toISOString(), by: h.by })),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
 }
 
-type Deps = { db: Db; customers: CustomersService; contacts: ContactsService; products: ProductsService };
+type Deps = {
+  db: Db;
+  customers: CustomersService;
+  contacts: ContactsService;
+  stock: StockService;
+  ledger: InventoryLedger;
+};
 
-export function createOrdersService({ db, customers, contacts, products }: Deps) {
+export function createOrdersService({ db, customers, contacts, stock, ledger }: Deps) {
+  /** Items and histories for a set of orders: three queries whatever the number of orders. */
+  async function present(executor: Db, rows: repo.OrderRow[]): Promise<Order[]> {
+    const ids = rows.map((r) => r.id);
+    const [items, history] = [await repo.itemsByOrder(executor, ids), await repo.historyByOrder(executor, ids)];
+    return rows.map((r) => toOrder(r, items.get(r.id) ?? [], history.get(r.id) ?? []));
+  }
+
   async function page(filter: { customerId?: number; status?: OrderStatus }, limit: number, cursor?: string) {
     const [afterId] = (decodeCursor(cursor, (k) => k.length === 1 && isPositiveInt(k[0])) ?? []) as number[];
-    const rows = await repo.listOrders(db, filter, afterId, limit + 1);
-    const result = toPage(rows, limit, (r) => [r.id]);
-    const items = await repo.itemsByOrder(
-      db,
-      result.items.map((r) => r.id),
-    );
-    return { items: result.items.map((r) => toOrder(r, items.get(r.id) ?? [])), nextCursor: result.nextCursor };
+    const result = toPage(await repo.listOrders(db, filter, afterId, limit + 1), limit, (r) => [r.id]);
+    return { items: await present(db, result.items), nextCursor: result.nextCursor };
+  }
+
+  /** The order locked for a change, if the caller may see it (another customer's order counts as missing). */
+  async function lockVisible(tx: Db, id: number, actor: Actor | null): Promise<repo.OrderRow> {
+    const row = await repo.lockOrder(tx, id);
+    const own = ownCustomerId(actor);
+    if (!row || (own !== undefined && row.customerId !== own)) throw notFound('order');
+    return row;
+  }
+
+  async function moveTo(tx: Db, order: repo.OrderRow, status: OrderStatus, actor: Actor | null): Promise<Order> {
+    if (status === 'cancelled') {
+      const items = (await repo.itemsByOrder(tx, [order.id])).get(order.id) ?? [];
+      const lines = items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
+      await stock.restock(tx, lines);
+      await ledger.record(
+        tx,
+        lines.map((l) => ({ ...l, type: 'cancellation' as const, orderId: order.id, actor: actorLabel(actor) })),
+      );
+    }
+    const row = await repo.setStatus(tx, order.id, status);
+    await repo.insertHistory(tx, order.id, status, actorLabel(actor));
+    return (await present(tx, [row]))[0]!;
   }
 
   return {
-    async create(input: CreateOrderBody, actor: Actor | null): Promise<Order> {
+    async create(input: CreateOrderBody, actor: Actor | null, executor: Db = db): Promise<Order> {
       const customerId = input.customer_id ?? ownCustomerId(actor);
       if (customerId === undefined) throw invalidField('customer_id', 'customer_id is required');
-      const seen = new Map<number, number>();
+      const seen = new Set<number>();
       input.items.forEach((item, index) => {
         if (seen.has(item.product_id)) {
           throw invalidField(
@@ -58,10 +94,10 @@ export function createOrdersService({ db, customers, contacts, products }: Deps)
             'DUPLICATE_ITEM',
           );
         }
-        seen.set(item.product_id, index);
+        seen.add(item.product_id);
       });
 
-      return db.transaction(async (tx) => {
+      return inTransaction(executor, async (tx) => {
         if (!(await customers.visible(tx, customerId, actor))) {
           throw invalidField('customer_id', `customer ${customerId} does not exist`, 'CUSTOMER_NOT_FOUND');
         }
@@ -76,7 +112,7 @@ export function createOrdersService({ db, customers, contacts, products }: Deps)
           );
         }
 
-        const lines = await products.reserve(
+        const lines = await stock.reserve(
           tx,
           input.items.map((i) => ({ productId: i.product_id, quantity: i.quantity })),
         );
@@ -90,7 +126,7 @@ export function createOrdersService({ db, customers, contacts, products }: Deps)
           total: subtotal,
           currency: lines[0]!.currency,
         });
-        const items = await repo.insertItems(
+        await repo.insertItems(
           tx,
           lines.map((l) => ({
             orderId: order.id,
@@ -100,7 +136,18 @@ export function createOrdersService({ db, customers, contacts, products }: Deps)
             lineTotal: l.unitPrice * l.quantity,
           })),
         );
-        return toOrder(order, items);
+        await ledger.record(
+          tx,
+          lines.map((l) => ({
+            productId: l.productId,
+            quantity: -l.quantity,
+            type: 'order' as const,
+            orderId: order.id,
+            actor: actorLabel(actor),
+          })),
+        );
+        await repo.insertHistory(tx, order.id, 'pending', actorLabel(actor));
+        return (await present(tx, [order]))[0]!;
       });
     },
 
@@ -108,8 +155,7 @@ export function createOrdersService({ db, customers, contacts, products }: Deps)
       const row = await repo.findOrder(db, id);
       const own = ownCustomerId(actor);
       if (!row || (own !== undefined && row.customerId !== own)) throw notFound('order');
-      const items = await repo.itemsByOrder(db, [id]);
-      return toOrder(row, items.get(id) ?? []);
+      return (await present(db, [row]))[0]!;
     },
 
     /** A customer's list holds only their own orders, whatever customer_id they filter by. */
@@ -135,6 +181,24 @@ export function createOrdersService({ db, customers, contacts, products }: Deps)
     ) {
       if (!(await customers.visible(db, customerId, actor))) throw notFound('customer');
       return page({ customerId, status }, limit, cursor);
+    },
+
+    /** The row lock makes two cancels at the same moment take turns; the second finds it cancelled (409). */
+    async cancel(id: number, actor: Actor | null, executor: Db = db): Promise<Order> {
+      return inTransaction(executor, async (tx) => {
+        const order = await lockVisible(tx, id, actor);
+        assertMayCancel(order.status, actor);
+        return moveTo(tx, order, 'cancelled', actor);
+      });
+    },
+
+    async changeStatus(id: number, status: OrderStatus, actor: Actor | null, ifMatch?: string): Promise<Order> {
+      return inTransaction(db, async (tx) => {
+        const order = await lockVisible(tx, id, actor);
+        if (ifMatch !== undefined) assertIfMatch(ifMatch, (await present(tx, [order]))[0]);
+        assertTransition(order.status, status);
+        return moveTo(tx, order, status, actor);
+      });
     },
   };
 }

@@ -96,3 +96,38 @@ export async function takeStock(
     .returning({ id: products.id, price: products.price, currency: products.currency });
   return row;
 }
+
+export async function lockProduct(db: Db, id: number): Promise<ProductRow | undefined> {
+  const [row] = await db.select().from(products).where(eq(products.id, id)).for('update');
+  return row;
+}
+
+/** Adds (or, negative, removes) units only if the result stays at or above zero. */
+export async function addStock(db: Db, id: number, delta: number): Promise<ProductRow | undefined> {
+  const [row] = await db
+    .update(products)
+    .set({ stock: sql`${products.stock} + ${delta}`, updatedAt: sql`now()` })
+    .where(and(eq(products.id, id), gte(sql`${products.stock} + ${delta}`, 0)))
+    .returning();
+  return row;
+}
+
+export function listLowStock(
+  db: Db,
+  threshold: number,
+  after: { stock: number; id: number } | undefined,
+  take: number,
+): Promise<ProductRow[]> {
+  return db
+    .select()
+    .from(products)
+    .where(
+      and(
+        eq(products.active, true),
+        lte(products.stock, threshold),
+        after ? sql`(${products.stock}, ${products.id}) > (${after.stock}, ${after.id})` : undefined,
+      ),
+    )
+    .orderBy(asc(products.stock), asc(products.id))
+    .limit(take);
+}

@@ -1,14 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { sendPage } from '../../http/pages.js';
-import { NoContent, problems, WRITE_ERRORS } from '../../http/responses.js';
+import { respondOnce } from '../../http/idempotent.js';
+import { IdempotencyKeyHeader, IfMatchHeader, NoContent, problems, WRITE_ERRORS } from '../../http/responses.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { IdParams } from '../../lib/ids.js';
 import { CreateProductBody, Product, ProductListQuery, UpdateProductBody } from './products.schemas.js';
 import type { ProductsService } from './products.service.js';
 
 const tags = ['products'];
 
-export const productsRoutes: FastifyPluginAsyncTypebox<{ products: ProductsService }> = async (app, { products }) => {
+export const productsRoutes: FastifyPluginAsyncTypebox<{
+  products: ProductsService;
+  idempotency: IdempotencyService;
+}> = async (app, { products, idempotency }) => {
   app.get(
     '/products',
     {
@@ -43,14 +48,18 @@ export const productsRoutes: FastifyPluginAsyncTypebox<{ products: ProductsServi
       config: { access: 'staff' },
       schema: {
         tags,
-        summary: 'Create a product',
+        summary: 'Create a product; its stock is written to the ledger as the initial movement',
+        headers: IdempotencyKeyHeader,
         body: CreateProductBody,
-        response: { 201: Product, ...problems(...WRITE_ERRORS, 409) },
+        response: { 201: Product, ...problems(...WRITE_ERRORS, 409, 422) },
       },
     },
     async (request, reply) => {
-      const product = await products.create(request.body);
-      return reply.code(201).header('Location', `/products/${product.id}`).send(product);
+      await respondOnce(request, reply, idempotency, async (executor) => {
+        const product = await products.create(request.body, request.actor, executor);
+        return { status: 201, body: product, location: `/products/${product.id}` };
+      });
+      return reply;
     },
   );
 
@@ -60,13 +69,14 @@ export const productsRoutes: FastifyPluginAsyncTypebox<{ products: ProductsServi
       config: { access: 'staff' },
       schema: {
         tags,
-        summary: 'Update a product',
+        summary: 'Update a product; a new stock is written to the ledger as an adjustment',
+        headers: IfMatchHeader,
         params: IdParams,
         body: UpdateProductBody,
-        response: { 200: Product, ...problems(...WRITE_ERRORS, 404, 409) },
+        response: { 200: Product, ...problems(...WRITE_ERRORS, 404, 409, 412) },
       },
     },
-    (request) => products.update(request.params.id, request.body),
+    (request) => products.update(request.params.id, request.body, request.actor, request.headers['if-match']),
   );
 
   app.delete(

@@ -1,13 +1,16 @@
 import type { Db } from '../../db/client.js';
 import { isStillReferenced } from '../../db/errors.js';
 import { isSupportedCurrency } from '../../config.js';
-import { conflict, invalidField, invalidInput, notFound, type FieldError } from '../../lib/errors.js';
+import { inTransaction } from '../../db/transaction.js';
+import { actorLabel, type Actor } from '../../lib/actor.js';
+import { invalidField, notFound } from '../../lib/errors.js';
+import { assertIfMatch } from '../../lib/etag.js';
+import type { InventoryLedger } from '../inventory/inventory.service.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import type { CreateProductBody, Product, ProductListQuery, SortField, UpdateProductBody } from './products.schemas.js';
 import * as repo from './products.repository.js';
 
-
-function toProduct(row: repo.ProductRow): Product {
+export function toProduct(row: repo.ProductRow): Product {
   return {
     id: row.id,
     sku: row.sku,
@@ -44,10 +47,9 @@ const sortValue = (row: repo.ProductRow, field: SortField): unknown =>
         ? row.price
         : row.name;
 
-export type OrderLine = { productId: number; quantity: number };
-export type PricedLine = OrderLine & { unitPrice: number; currency: string };
+type Deps = { db: Db; storeCurrency: string; ledger: InventoryLedger };
 
-export function createProductsService({ db, storeCurrency }: { db: Db; storeCurrency: string }) {
+export function createProductsService({ db, storeCurrency, ledger }: Deps) {
   return {
     async list(query: ProductListQuery): Promise<Page<Product>> {
       if (query.min_price !== undefined && query.max_price !== undefined && query.min_price > query.max_price) {
@@ -80,25 +82,44 @@ export function createProductsService({ db, storeCurrency }: { db: Db; storeCurr
       return toProduct(row);
     },
 
-    async create(input: CreateProductBody): Promise<Product> {
+    async create(input: CreateProductBody, actor: Actor | null, executor: Db = db): Promise<Product> {
       assertCurrency(input.currency);
-      const row = await repo.insertProduct(db, {
-        sku: input.sku,
-        name: input.name,
-        description: input.description ?? null,
-        price: input.price,
-        currency: input.currency ?? storeCurrency,
-        stock: input.stock ?? 0,
-        active: input.active ?? true,
+      return inTransaction(executor, async (tx) => {
+        const row = await repo.insertProduct(tx, {
+          sku: input.sku,
+          name: input.name,
+          description: input.description ?? null,
+          price: input.price,
+          currency: input.currency ?? storeCurrency,
+          stock: input.stock ?? 0,
+          active: input.active ?? true,
+        });
+        await ledger.record(tx, [
+          { productId: row.id, quantity: row.stock, type: 'initial', actor: actorLabel(actor) },
+        ]);
+        return toProduct(row);
       });
-      return toProduct(row);
     },
 
-    async update(id: number, input: UpdateProductBody): Promise<Product> {
+    /** A new `stock` is written to the ledger as an adjustment of the difference. */
+    async update(id: number, input: UpdateProductBody, actor: Actor | null, ifMatch?: string): Promise<Product> {
       assertCurrency(input.currency);
-      const row = await repo.updateProduct(db, id, input);
-      if (!row) throw notFound('product');
-      return toProduct(row);
+      return inTransaction(db, async (tx) => {
+        const current = await repo.lockProduct(tx, id);
+        if (!current) throw notFound('product');
+        assertIfMatch(ifMatch, toProduct(current));
+        const row = (await repo.updateProduct(tx, id, input))!;
+        await ledger.record(tx, [
+          {
+            productId: id,
+            quantity: row.stock - current.stock,
+            type: 'adjustment',
+            reason: 'stock set by PATCH /products/{id}',
+            actor: actorLabel(actor),
+          },
+        ]);
+        return toProduct(row);
+      });
     },
 
     /** A product that any order names is archived instead, so order history keeps pointing at it. */
@@ -110,62 +131,6 @@ export function createProductsService({ db, storeCurrency }: { db: Db; storeCurr
         if (await repo.updateProduct(db, id, { active: false })) return;
       }
       throw notFound('product');
-    },
-
-    /**
-     * Takes stock for every line inside the caller's transaction, in product-id order so that two orders
-     * over the same products lock them in the same sequence. Prices come from the locked rows.
-     */
-    async reserve(tx: Db, lines: OrderLine[]): Promise<PricedLine[]> {
-      const known = new Map(
-        (
-          await repo.findProducts(
-            tx,
-            lines.map((l) => l.productId),
-          )
-        ).map((p) => [p.id, p]),
-      );
-      const unknown: FieldError[] = [];
-      const unavailable: FieldError[] = [];
-      lines.forEach((line, index) => {
-        const product = known.get(line.productId);
-        const field = `items[${index}].product_id`;
-        if (!product) unknown.push({ field, message: `product ${line.productId} does not exist` });
-        else if (!product.active) unavailable.push({ field, message: `product ${line.productId} is archived` });
-      });
-      if (unknown.length > 0) throw invalidInput('PRODUCT_NOT_FOUND', 'items name products that do not exist', unknown);
-      if (unavailable.length > 0) throw conflict('PRODUCT_UNAVAILABLE', 'items name archived products', unavailable);
-
-      const currencies = new Set(lines.map((l) => known.get(l.productId)!.currency));
-      if (currencies.size > 1) {
-        const first = known.get(lines[0]!.productId)!.currency;
-        const index = lines.findIndex((l) => known.get(l.productId)!.currency !== first);
-        throw invalidField(
-          `items[${index}].product_id`,
-          `all products of an order must share one currency (${first})`,
-          'MIXED_CURRENCIES',
-        );
-      }
-
-      const priced = new Map<number, PricedLine>();
-      const short: FieldError[] = [];
-      const inLockOrder = lines
-        .map((line, index) => ({ line, index }))
-        .sort((a, b) => a.line.productId - b.line.productId);
-      for (const { line, index } of inLockOrder) {
-        const taken = await repo.takeStock(tx, line.productId, line.quantity);
-        if (taken) priced.set(line.productId, { ...line, unitPrice: taken.price, currency: taken.currency });
-        else
-          short.push({
-            field: `items[${index}].product_id`,
-            message: `not enough stock for product ${line.productId}`,
-          });
-      }
-      if (short.length > 0) {
-        short.sort((a, b) => a.field.localeCompare(b.field, 'en', { numeric: true }));
-        throw conflict('INSUFFICIENT_STOCK', 'not enough stock for some items; nothing was ordered', short);
-      }
-      return lines.map((l) => priced.get(l.productId)!);
     },
   };
 }

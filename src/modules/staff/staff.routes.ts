@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { sendPage } from '../../http/pages.js';
-import { problems, WRITE_ERRORS } from '../../http/responses.js';
+import { respondOnce } from '../../http/idempotent.js';
+import { IdempotencyKeyHeader, IfMatchHeader, problems, WRITE_ERRORS } from '../../http/responses.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { IdParams } from '../../lib/ids.js';
 import { PageQuery } from '../../lib/pagination.js';
 import { CreateStaffBody, StaffMember, UpdateStaffBody } from './staff.schemas.js';
@@ -11,7 +13,10 @@ const tags = ['staff'];
 const config = { access: 'staff' as const };
 const AUTH_ERRORS = [401, 403] as const;
 
-export const staffRoutes: FastifyPluginAsyncTypebox<{ staff: StaffService }> = async (app, { staff }) => {
+export const staffRoutes: FastifyPluginAsyncTypebox<{ staff: StaffService; idempotency: IdempotencyService }> = async (
+  app,
+  { staff, idempotency },
+) => {
   app.get(
     '/staff',
     {
@@ -36,13 +41,17 @@ export const staffRoutes: FastifyPluginAsyncTypebox<{ staff: StaffService }> = a
       schema: {
         tags,
         summary: 'Create a staff (admin) account',
+        headers: IdempotencyKeyHeader,
         body: CreateStaffBody,
-        response: { 201: StaffMember, ...problems(...WRITE_ERRORS, ...AUTH_ERRORS, 409) },
+        response: { 201: StaffMember, ...problems(...WRITE_ERRORS, ...AUTH_ERRORS, 409, 422) },
       },
     },
     async (request, reply) => {
-      const member = await staff.create(request.body);
-      return reply.code(201).header('Location', `/staff/${member.id}`).send(member);
+      await respondOnce(request, reply, idempotency, async (executor) => {
+        const member = await staff.create(request.body, executor);
+        return { status: 201, body: member, location: `/staff/${member.id}` };
+      });
+      return reply;
     },
   );
 
@@ -67,11 +76,12 @@ export const staffRoutes: FastifyPluginAsyncTypebox<{ staff: StaffService }> = a
       schema: {
         tags,
         summary: "Disable or enable a staff account, or set its password (either ends the account's tokens)",
+        headers: IfMatchHeader,
         params: IdParams,
         body: UpdateStaffBody,
-        response: { 200: StaffMember, ...problems(...WRITE_ERRORS, ...AUTH_ERRORS, 404, 409) },
+        response: { 200: StaffMember, ...problems(...WRITE_ERRORS, ...AUTH_ERRORS, 404, 409, 412) },
       },
     },
-    (request) => staff.update(request.params.id, request.body),
+    (request) => staff.update(request.params.id, request.body, request.headers['if-match']),
   );
 };

@@ -2,6 +2,8 @@ import type { Db } from '../../db/client.js';
 import { conflict, notFound } from '../../lib/errors.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import { hashPassword } from '../../lib/passwords.js';
+import { assertIfMatch } from '../../lib/etag.js';
+import { inTransaction } from '../../db/transaction.js';
 import { loginNames } from '../accounts/login-names.service.js';
 import type { SessionsService } from '../accounts/sessions.service.js';
 import type { CreateStaffBody, StaffMember, UpdateStaffBody } from './staff.schemas.js';
@@ -33,20 +35,21 @@ export function createStaffService({ db, sessions }: { db: Db; sessions: Session
       return toStaff(row);
     },
 
-    async create(input: CreateStaffBody): Promise<StaffMember> {
+    async create(input: CreateStaffBody, executor: Db = db): Promise<StaffMember> {
       const passwordHash = await hashPassword(input.password);
-      return db.transaction(async (tx) => {
+      return inTransaction(executor, async (tx) => {
         const row = await repo.insertStaff(tx, { username: input.username, emailId: input.email_id, passwordHash });
         await loginNames.claim(tx, { staffId: row.id }, input.username, input.email_id);
         return toStaff(row);
       });
     },
 
-    async update(id: number, input: UpdateStaffBody): Promise<StaffMember> {
+    async update(id: number, input: UpdateStaffBody, ifMatch?: string): Promise<StaffMember> {
       const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
-      return db.transaction(async (tx) => {
+      return inTransaction(db, async (tx) => {
         const current = await repo.findStaff(tx, id, true);
         if (!current) throw notFound('staff member');
+        assertIfMatch(ifMatch, toStaff(current));
         if (input.disabled === true && !current.disabled && (await repo.countOtherActiveStaff(tx, id)) === 0) {
           throw conflict('LAST_ADMIN', 'the last active admin cannot be disabled');
         }

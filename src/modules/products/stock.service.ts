@@ -1,0 +1,117 @@
+import type { Db } from '../../db/client.js';
+import { inTransaction } from '../../db/transaction.js';
+import { actorLabel, type Actor } from '../../lib/actor.js';
+import { conflict, invalidField, invalidInput, notFound, type FieldError } from '../../lib/errors.js';
+import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
+import type { Movement } from '../inventory/inventory.schemas.js';
+import type { InventoryLedger } from '../inventory/inventory.service.js';
+import type { Product } from './products.schemas.js';
+import { toProduct } from './products.service.js';
+import * as repo from './products.repository.js';
+
+export type OrderLine = { productId: number; quantity: number };
+export type PricedLine = OrderLine & { unitPrice: number; currency: string };
+
+const byProductId = <T extends { productId: number }>(lines: T[]) =>
+  [...lines].sort((a, b) => a.productId - b.productId);
+
+/** Stock changes: taken by orders, put back by cancellations, adjusted by staff. Each writes the ledger. */
+export function createStockService({ db, ledger }: { db: Db; ledger: InventoryLedger }) {
+  return {
+    /**
+     * Takes stock for every line inside the caller's transaction, in product-id order so that two orders
+     * over the same products lock them in the same sequence. Prices come from the locked rows.
+     */
+    async reserve(tx: Db, lines: OrderLine[]): Promise<PricedLine[]> {
+      const known = new Map(
+        (
+          await repo.findProducts(
+            tx,
+            lines.map((l) => l.productId),
+          )
+        ).map((p) => [p.id, p]),
+      );
+      const unknown: FieldError[] = [];
+      const unavailable: FieldError[] = [];
+      lines.forEach((line, index) => {
+        const product = known.get(line.productId);
+        const field = `items[${index}].product_id`;
+        if (!product) unknown.push({ field, message: `product ${line.productId} does not exist` });
+        else if (!product.active) unavailable.push({ field, message: `product ${line.productId} is archived` });
+      });
+      if (unknown.length > 0) throw invalidInput('PRODUCT_NOT_FOUND', 'items name products that do not exist', unknown);
+      if (unavailable.length > 0) throw conflict('PRODUCT_UNAVAILABLE', 'items name archived products', unavailable);
+
+      const currencies = new Set(lines.map((l) => known.get(l.productId)!.currency));
+      if (currencies.size > 1) {
+        const first = known.get(lines[0]!.productId)!.currency;
+        const index = lines.findIndex((l) => known.get(l.productId)!.currency !== first);
+        throw invalidField(
+          `items[${index}].product_id`,
+          `all products of an order must share one currency (${first})`,
+          'MIXED_CURRENCIES',
+        );
+      }
+
+      const priced = new Map<number, PricedLine>();
+      const short: FieldError[] = [];
+      const inLockOrder = lines
+        .map((line, index) => ({ line, index }))
+        .sort((a, b) => a.line.productId - b.line.productId);
+      for (const { line, index } of inLockOrder) {
+        const taken = await repo.takeStock(tx, line.productId, line.quantity);
+        if (taken) priced.set(line.productId, { ...line, unitPrice: taken.price, currency: taken.currency });
+        else
+          short.push({
+            field: `items[${index}].product_id`,
+            message: `not enough stock for product ${line.productId}`,
+          });
+      }
+      if (short.length > 0) {
+        short.sort((a, b) => a.field.localeCompare(b.field, 'en', { numeric: true }));
+        throw conflict('INSUFFICIENT_STOCK', 'not enough stock for some items; nothing was ordered', short);
+      }
+      return lines.map((l) => priced.get(l.productId)!);
+    },
+
+    /** Puts units back (a cancellation), locking products in the same id order as reserve does. */
+    async restock(tx: Db, lines: OrderLine[]): Promise<void> {
+      for (const line of byProductId(lines)) await repo.addStock(tx, line.productId, line.quantity);
+    },
+
+    async adjust(
+      productId: number,
+      delta: number,
+      reason: string,
+      actor: Actor | null,
+      executor: Db = db,
+    ): Promise<Movement> {
+      return inTransaction(executor, async (tx) => {
+        const row = await repo.addStock(tx, productId, delta);
+        if (!row) {
+          if (!(await repo.findProduct(tx, productId))) throw notFound('product');
+          throw conflict('STOCK_WOULD_BE_NEGATIVE', `removing ${-delta} units would take the stock below zero`, [
+            { field: 'delta', message: 'the stock would go below zero' },
+          ]);
+        }
+        const [movement] = await ledger.record(tx, [
+          { productId, quantity: delta, type: 'adjustment', reason, actor: actorLabel(actor) },
+        ]);
+        return movement!;
+      });
+    },
+
+    async assertProductExists(productId: number): Promise<void> {
+      if (!(await repo.findProduct(db, productId))) throw notFound('product');
+    },
+
+    async lowStock(threshold: number, limit: number, cursor?: string): Promise<Page<Product>> {
+      const key = decodeCursor(cursor, (k) => k.length === 2 && Number.isSafeInteger(k[0]) && isPositiveInt(k[1]));
+      const after = key ? { stock: key[0] as number, id: key[1] as number } : undefined;
+      const page = toPage(await repo.listLowStock(db, threshold, after, limit + 1), limit, (r) => [r.stock, r.id]);
+      return { items: page.items.map(toProduct), nextCursor: page.nextCursor };
+    },
+  };
+}
+
+export type StockService = ReturnType<typeof createStockService>;

@@ -1,0 +1,30 @@
+import type { Config } from './config.js';
+import type { Db } from './db/client.js';
+import { createSessionsService } from './modules/accounts/sessions.service.js';
+import { createAuthService } from './modules/auth/auth.service.js';
+import { createLoginLimiter } from './modules/auth/login-limiter.js';
+import { createContactsService } from './modules/contacts/contacts.service.js';
+import { createCustomersService } from './modules/customers/customers.service.js';
+import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createInventoryLedger } from './modules/inventory/inventory.service.js';
+import { createOrdersService } from './modules/orders/orders.service.js';
+import { createProductsService } from './modules/products/products.service.js';
+import { createStockService } from './modules/products/stock.service.js';
+import { createStaffService } from './modules/staff/staff.service.js';
+
+/** Wires the services together: the app, the seed and the admin tools all get them from here. */
+export function createServices(db: Db, config: Config) {
+  const sessions = createSessionsService({ db, ttlSeconds: config.tokenTtlSeconds });
+  const customers = createCustomersService({ db, sessions });
+  const staff = createStaffService({ db, sessions });
+  const auth = createAuthService({ customers, staff, sessions, limiter: createLoginLimiter(db) });
+  const contacts = createContactsService({ db, customers });
+  const ledger = createInventoryLedger({ db });
+  const products = createProductsService({ db, storeCurrency: config.storeCurrency, ledger });
+  const stock = createStockService({ db, ledger });
+  const orders = createOrdersService({ db, customers, contacts, stock, ledger });
+  const idempotency = createIdempotencyService({ db });
+  return { sessions, customers, staff, auth, contacts, ledger, products, stock, orders, idempotency };
+}
+
+export type Services = ReturnType<typeof createServices>;
