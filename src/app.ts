@@ -1,7 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
-import { createDatabase, type Database } from './db/client.js';
+import { createDatabase, type Database, type QueryListener } from './db/client.js';
+import { createRedisBus } from './lib/invalidation-bus.js';
+import { createProductCache } from './modules/products/product-cache.js';
 import { runMigrations } from './db/migrate.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerAuth } from './http/plugins/auth.js';
@@ -30,16 +32,20 @@ declare module 'fastify' {
 
 export type App = FastifyInstance;
 
-/** The one way to get an app: the server, the tests and the benchmark all come through here. */
 export type BuildOptions = {
   /** Runs after the app and its database have closed (tests drop their throw-away database here). */
   afterClose?: () => Promise<void>;
+  /** False in cluster workers: the primary has migrated once before forking them. */
+  migrate?: boolean;
+  /** Sees every SQL statement; tests count queries with it. */
+  onQuery?: QueryListener;
 };
 
+/** The one way to get an app: the server, the tests and the benchmark all come through here. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
-  const database = await createDatabase(config);
+  const database = await createDatabase(config, options.onQuery);
   try {
-    await runMigrations(database);
+    if (options.migrate !== false) await runMigrations(database);
   } catch (error) {
     await database.close();
     throw error;
@@ -59,7 +65,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   app.decorate('config', config);
   app.decorate('database', { getter: () => database });
+  const bus = config.redisUrl
+    ? createRedisBus(config.redisUrl, (error) => app.log.warn({ err: error }, 'redis: %s', error.message))
+    : undefined;
+  // Several processes without a bus cannot tell each other about writes, so they do without the cache.
+  const productCache = createProductCache({ enabled: config.workers === 1 || bus !== undefined, bus });
   app.addHook('onClose', async () => {
+    await bus?.close();
     await database.close();
     await options.afterClose?.();
   });
@@ -74,7 +86,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   registerEtags(app);
 
-  const services = createServices(database.db, config);
+  const services = createServices(database.db, config, productCache);
   const { sessions, auth, staff, customers, contacts, products, stock, ledger, orders, idempotency } = services;
 
   // Before the docs, so that every route's access level is settled when the OpenAPI document records it.

@@ -12,6 +12,8 @@ export const ConfigSchema = Type.Object({
   storeCurrency: Type.String({ pattern: '^[A-Z]{3}$' }),
   bodyLimit: Type.Integer({ minimum: 1024 }),
   tokenTtlSeconds: Type.Integer({ minimum: 1 }),
+  workers: Type.Integer({ minimum: 1 }),
+  redisUrl: Type.String(),
   corsOrigins: Type.Array(Type.String()),
   admin: Type.Union([
     Type.Object({ username: Type.String(), email: Type.String(), password: Type.String() }),
@@ -52,6 +54,12 @@ function parseDatabaseUrl(raw: string | undefined): string {
   throw new ConfigError(
     'DATABASE_URL must start with postgres:// or postgresql://, be memory://, or be unset for embedded PGlite',
   );
+}
+
+function parseRedisUrl(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return '';
+  if (!/^rediss?:\/\/.+/.test(raw)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  return raw;
 }
 
 function parseOrigins(raw: string | undefined): string[] {
@@ -121,9 +129,16 @@ export function loadConfig(env: Env = process.env): Config {
     storeCurrency,
     bodyLimit: parseInteger(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     tokenTtlSeconds: parseInteger(env, 'TOKEN_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
+    workers: parseInteger(env, 'WORKERS', 1, 1, 64),
+    redisUrl: parseRedisUrl(env.REDIS_URL),
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     admin: parseAdmin(env),
   };
+  if (config.workers > 1 && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    throw new ConfigError(
+      `WORKERS=${config.workers} needs PostgreSQL (DATABASE_URL=postgres://…): embedded PGlite serves a single process`,
+    );
+  }
   if (!Value.Check(ConfigSchema, config)) throw new ConfigError('configuration is invalid');
   return config;
 }

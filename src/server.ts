@@ -1,10 +1,13 @@
+import cluster from 'node:cluster';
+import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createDatabase } from './db/client.js';
+import { runMigrations } from './db/migrate.js';
 
-async function main(): Promise<void> {
-  let config;
+function loadConfigOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`configuration error: ${error.message}`);
@@ -12,7 +15,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await buildApp(config);
+}
+
+/** One server process: the whole app, listening (in a cluster worker, on the port the primary shares). */
+async function runServer(config: Config): Promise<void> {
+  const app = await buildApp(config, { migrate: !cluster.isWorker });
   const close = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     await app.close();
@@ -21,6 +28,42 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void close('SIGTERM'));
   process.once('SIGINT', () => void close('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
+}
+
+/** WORKERS=N: migrate once, then fork N workers that share the port; replace any that dies unexpectedly. */
+async function runPrimary(config: Config): Promise<void> {
+  const log = pino({ level: config.logLevel });
+  const database = await createDatabase(config);
+  try {
+    await runMigrations(database);
+  } finally {
+    await database.close();
+  }
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    log.info({ signal }, 'stopping workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    setTimeout(() => cluster.fork(), 500);
+  });
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+  log.info({ workers: config.workers, port: config.port }, 'cluster started');
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  if (config.workers > 1 && cluster.isPrimary) await runPrimary(config);
+  else await runServer(config);
 }
 
 main().catch((error: unknown) => {

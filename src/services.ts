@@ -8,20 +8,21 @@ import { createCustomersService } from './modules/customers/customers.service.js
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createInventoryLedger } from './modules/inventory/inventory.service.js';
 import { createOrdersService } from './modules/orders/orders.service.js';
+import { createProductCache } from './modules/products/product-cache.js';
 import { createProductsService } from './modules/products/products.service.js';
 import { createStockService } from './modules/products/stock.service.js';
 import { createStaffService } from './modules/staff/staff.service.js';
 
 /** Wires the services together: the app, the seed and the admin tools all get them from here. */
-export function createServices(db: Db, config: Config) {
+export function createServices(db: Db, config: Config, productCache = createProductCache({ enabled: false })) {
   const sessions = createSessionsService({ db, ttlSeconds: config.tokenTtlSeconds });
   const customers = createCustomersService({ db, sessions });
   const staff = createStaffService({ db, sessions });
   const auth = createAuthService({ customers, staff, sessions, limiter: createLoginLimiter(db) });
   const contacts = createContactsService({ db, customers });
   const ledger = createInventoryLedger({ db });
-  const products = createProductsService({ db, storeCurrency: config.storeCurrency, ledger });
-  const stock = createStockService({ db, ledger });
+  const products = createProductsService({ db, storeCurrency: config.storeCurrency, ledger, cache: productCache });
+  const stock = createStockService({ db, ledger, cache: productCache });
   const orders = createOrdersService({ db, customers, contacts, stock, ledger });
   const idempotency = createIdempotencyService({ db });
   return { sessions, customers, staff, auth, contacts, ledger, products, stock, orders, idempotency };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { buildApp, type App } from '../src/app.js';
+import { buildApp, type App, type BuildOptions } from '../src/app.js';
 import { defineConfig, type Config } from '../src/config.js';
 import { TEST_ADMIN } from './http.js';
 
@@ -8,10 +8,11 @@ import { TEST_ADMIN } from './http.js';
  * A fresh app on a fresh database: in-memory PGlite by default, or a throw-away database created on the
  * PostgreSQL server named by TEST_DATABASE_URL (dropped again when the app closes).
  */
-export async function createTestApp(options: Partial<Config> = {}): Promise<App> {
+export async function createTestApp(options: Partial<Config> = {}, build: BuildOptions = {}): Promise<App> {
   const overrides: Partial<Config> = { admin: TEST_ADMIN, ...options };
   const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) return buildApp(defineConfig(overrides));
+  // A second app on a database another test app made (several server processes sharing one database).
+  if (!serverUrl || options.databaseUrl) return buildApp(defineConfig(overrides), build);
 
   const name = `test_${Date.now()}_${randomBytes(4).toString('hex')}`;
   await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
@@ -19,6 +20,7 @@ export async function createTestApp(options: Partial<Config> = {}): Promise<App>
   url.pathname = `/${name}`;
   try {
     return await buildApp(defineConfig({ ...overrides, databaseUrl: url.toString() }), {
+      ...build,
       afterClose: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
     });
   } catch (error) {

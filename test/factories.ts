@@ -17,15 +17,31 @@ export async function expectStatus<T = Json>(
 ): Promise<T> {
   const response = await send(app, caller, method, url, payload);
   if (response.statusCode !== status) {
-    throw new Error(`${caller.name} ${method} ${url}: expected ${status}, got ${response.statusCode}: ${response.body}`);
+    throw new Error(
+      `${caller.name} ${method} ${url}: expected ${status}, got ${response.statusCode}: ${response.body}`,
+    );
   }
   return (response.body ? response.json() : undefined) as T;
 }
 
 export type Contact = Json & { id: number };
 export type Customer = Json & { id: number; username: string; email_id: string; contact_id: number[] };
-export type Product = Json & { id: number; stock: number; price: number; sku: string; currency: string; active: boolean };
-export type Order = Json & { id: number; customer_id: number; items: Json[]; subtotal: number; total: number; status: string };
+export type Product = Json & {
+  id: number;
+  stock: number;
+  price: number;
+  sku: string;
+  currency: string;
+  active: boolean;
+};
+export type Order = Json & {
+  id: number;
+  customer_id: number;
+  items: Json[];
+  subtotal: number;
+  total: number;
+  status: string;
+};
 
 export const contactFields = (overrides: Json = {}) => ({
   address_line1: '12 Market Street',
@@ -72,5 +88,9 @@ export const anOrder = (app: App, caller: Caller, payload: Json) =>
 export async function aSignedInCustomer(app: App, overrides: Json = {}): Promise<Caller & { customer: Customer }> {
   const fields = customerFields(overrides);
   const customer = await expectStatus<Customer>(app, anonymous, 201, 'POST', '/customers', fields);
-  return { name: `customer ${customer.username}`, headers: await logIn(app, fields.username, fields.password), customer };
+  return {
+    name: `customer ${customer.username}`,
+    headers: await logIn(app, fields.username, fields.password),
+    customer,
+  };
 }

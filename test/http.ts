@@ -27,7 +27,8 @@ export function staff(app: App): Promise<Caller> {
 
 export async function logIn(app: App, username: string, password: string): Promise<Record<string, string>> {
   const response = await app.inject({ method: 'POST', url: '/auth/login', payload: { username, password } });
-  if (response.statusCode !== 200) throw new Error(`login as ${username} failed: ${response.statusCode} ${response.body}`);
+  if (response.statusCode !== 200)
+    throw new Error(`login as ${username} failed: ${response.statusCode} ${response.body}`);
   return { authorization: `Bearer ${response.json<{ access_token: string }>().access_token}` };
 }
 

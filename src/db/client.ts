@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -22,22 +23,28 @@ export function isPostgresUrl(url: string): boolean {
 // Serve int8 (bigint sums, counts) as JS numbers: every amount we store stays far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export async function createDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> {
+export type QueryListener = (query: string, params: unknown[]) => void;
+
+export async function createDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  onQuery?: QueryListener,
+): Promise<Database> {
+  const logger = onQuery ? { logQuery: onQuery } : undefined;
   if (isPostgresUrl(config.databaseUrl)) {
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
     // An idle client that loses its server emits 'error'; without a listener that would crash the process.
     pool.on('error', () => {});
-    const db = drizzlePg(pool, { schema }) as unknown as Db;
+    const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
     return { kind: 'postgres', db, pool, url: config.databaseUrl, close: () => pool.end() };
   }
   let client: PGlite;
   if (config.databaseUrl === 'memory://') {
-    client = new PGlite();
+    client = new PGlite({ extensions: { pg_trgm } });
   } else {
     mkdirSync(config.dataDir, { recursive: true });
-    client = new PGlite(config.dataDir);
+    client = new PGlite(config.dataDir, { extensions: { pg_trgm } });
   }
   await client.waitReady;
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client, { schema, logger }) as unknown as Db;
   return { kind: 'pglite', db, client, close: () => client.close() };
 }

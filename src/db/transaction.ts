@@ -10,19 +10,45 @@ export const isRetryable = (error: unknown): boolean => RETRYABLE.has(pgErrorOf(
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Work to run once the outermost transaction has committed, keyed by every handle (savepoints too) inside it.
+const afterCommitQueues = new WeakMap<object, (() => void)[]>();
+
 /**
  * Runs `work` in a transaction. On the top-level handle it is retried a bounded number of times when PostgreSQL
  * aborts it for a serialization failure or a deadlock, so such a race never reaches a client as a 500. Given a
  * transaction already open, it becomes a savepoint of it, and the outer transaction owns retries.
  */
 export async function inTransaction<T>(executor: Db, work: (tx: Db) => Promise<T>): Promise<T> {
-  if (is(executor, PgTransaction)) return executor.transaction(work);
+  if (is(executor, PgTransaction)) {
+    const queue = afterCommitQueues.get(executor);
+    return executor.transaction((savepoint) => {
+      if (queue) afterCommitQueues.set(savepoint, queue);
+      return work(savepoint);
+    });
+  }
   for (let attempt = 1; ; attempt++) {
+    const queue: (() => void)[] = [];
     try {
-      return await executor.transaction(work);
+      const result = await executor.transaction((tx) => {
+        afterCommitQueues.set(tx, queue);
+        return work(tx);
+      });
+      for (const task of queue) task();
+      return result;
     } catch (error) {
       if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
       await pause(Math.random() * 10 * 2 ** attempt);
     }
   }
+}
+
+/**
+ * Runs `task` after the transaction `executor` belongs to commits (at once outside a transaction); dropped if it
+ * rolls back. Caches are invalidated here, so no reader can cache a row between the write and its commit.
+ */
+export function afterCommit(executor: Db, task: () => void): void {
+  const queue = afterCommitQueues.get(executor);
+  if (queue) queue.push(task);
+  else if (!is(executor, PgTransaction)) task();
+  else throw new Error('afterCommit needs a transaction opened with inTransaction');
 }

@@ -23,5 +23,8 @@ export const products = pgTable(
     index('products_name_id_idx').on(t.name, t.id),
     index('products_created_at_id_idx').on(t.createdAt, t.id),
     index('products_stock_id_idx').on(t.stock, t.id),
+    // Trigram indexes serve the `q` substring search (ILIKE '%…%') without scanning the table.
+    index('products_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
+    index('products_sku_trgm_idx').using('gin', sql`${t.sku} gin_trgm_ops`),
   ],
 );

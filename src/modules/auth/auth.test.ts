@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../app.js';
+import { buildApp, type App } from '../../app.js';
+import { defineConfig } from '../../config.js';
 import { createTestApp } from '../../../test/app.js';
 import {
   aContact,
@@ -436,6 +440,38 @@ describe('authentication and ownership', () => {
         expect(problem(last, 409).code).toBe('LAST_ADMIN');
       } finally {
         await fresh.close();
+      }
+    });
+
+    it('starts when a customer already holds ADMIN_USERNAME, leaving that customer alone', async () => {
+      // Two starts on one embedded database: the first without an admin, where a customer takes the name.
+      const dataDir = mkdtempSync(join(tmpdir(), 'auth-admin-'));
+      const taken = { username: 'taken-admin', email: 'taken-admin@example.com' };
+      try {
+        const first = await buildApp(defineConfig({ databaseUrl: '', dataDir, admin: null }));
+        try {
+          await aCustomer(first, anonymous, { username: taken.username, email_id: taken.email, password: PASSWORD });
+        } finally {
+          await first.close();
+        }
+        const second = await buildApp(
+          defineConfig({
+            databaseUrl: '',
+            dataDir,
+            admin: { ...taken, email: 'other@example.com', password: NEW_PASSWORD },
+          }),
+        );
+        try {
+          const token = await tokenFor(second, { username: taken.username, password: PASSWORD });
+          expect(await expectStatus<Json>(second, bearer(token), 200, 'GET', '/me')).toMatchObject({
+            role: 'customer',
+          });
+          problem(await attemptLogin(second, { username: taken.username, password: NEW_PASSWORD }), 401);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
       }
     });
   });

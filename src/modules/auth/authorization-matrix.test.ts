@@ -38,50 +38,56 @@ const DOCS_ASSETS = skip(
 
 // prettier-ignore
 const EXPECTED: Record<string, Statuses | Skip> = {
-  // route                                          anonymous   A     B    admin
-  'GET /docs':                                     [ 200,      200,  200,  200 ], // requested as /docs/
-  'GET /docs/static/index.html':                   DOCS_ASSETS,
-  'GET /docs/static/swagger-initializer.js':       DOCS_ASSETS,
-  'GET /docs/json':                                DOCS_ASSETS,
-  'GET /docs/yaml':                                DOCS_ASSETS,
-  'GET /docs/static/*':                            DOCS_ASSETS,
-  'GET /openapi.json':                             [ 200,      200,  200,  200 ],
-  'GET /health':                                   [ 200,      200,  200,  200 ],
+  // route                                                anonymous   A     B    admin
+  'GET /docs':                                            [ 200,      200,  200,  200 ], // requested as /docs/
+  'GET /docs/static/index.html':                          DOCS_ASSETS,
+  'GET /docs/static/swagger-initializer.js':              DOCS_ASSETS,
+  'GET /docs/json':                                       DOCS_ASSETS,
+  'GET /docs/yaml':                                       DOCS_ASSETS,
+  'GET /docs/static/*':                                   DOCS_ASSETS,
+  'GET /openapi.json':                                    [ 200,      200,  200,  200 ],
+  'GET /health':                                          [ 200,      200,  200,  200 ],
 
-  'POST /auth/login':                              [ 200,      200,  200,  200 ],
-  'POST /auth/logout':                             [ 401,      204,  204,  204 ], // each with a fresh token
-  'GET /me':                                       [ 401,      200,  200,  200 ],
+  'POST /auth/login':                                     [ 200,      200,  200,  200 ],
+  'POST /auth/logout':                                    [ 401,      204,  204,  204 ], // each with a fresh token
+  'GET /me':                                              [ 401,      200,  200,  200 ],
 
-  'GET /staff':                                    [ 401,      403,  403,  200 ],
-  'POST /staff':                                   [ 401,      403,  403,  201 ],
-  'GET /staff/:id':                                [ 401,      403,  403,  200 ],
-  'PATCH /staff/:id':                              [ 401,      403,  403,  200 ],
+  'GET /staff':                                           [ 401,      403,  403,  200 ],
+  'POST /staff':                                          [ 401,      403,  403,  201 ],
+  'GET /staff/:id':                                       [ 401,      403,  403,  200 ],
+  'PATCH /staff/:id':                                     [ 401,      403,  403,  200 ],
 
-  'GET /customers':                                [ 401,      403,  403,  200 ],
-  'POST /customers':                               [ 201,      201,  201,  201 ],
-  'GET /customers/:id':                            [ 401,      200,  404,  200 ],
-  'PATCH /customers/:id':                          [ 401,      200,  404,  200 ],
-  'DELETE /customers/:id':                         [ 401,      204,  404,  204 ], // a fresh customer each
-  'PUT /customers/:id/contacts/:contact_id':       [ 401,      204,  404,  204 ],
-  'DELETE /customers/:id/contacts/:contact_id':    [ 401,      204,  404,  204 ], // a fresh contact each
-  'GET /customers/:id/contacts':                   [ 401,      200,  404,  200 ],
-  'GET /customers/:id/orders':                     [ 401,      200,  404,  200 ],
+  'GET /customers':                                       [ 401,      403,  403,  200 ],
+  'POST /customers':                                      [ 201,      201,  201,  201 ],
+  'GET /customers/:id':                                   [ 401,      200,  404,  200 ],
+  'PATCH /customers/:id':                                 [ 401,      200,  404,  200 ],
+  'DELETE /customers/:id':                                [ 401,      204,  404,  204 ], // a fresh customer each
+  'PUT /customers/:id/contacts/:contact_id':              [ 401,      204,  404,  204 ],
+  'DELETE /customers/:id/contacts/:contact_id':           [ 401,      204,  404,  204 ], // a fresh contact each
+  'GET /customers/:id/contacts':                          [ 401,      200,  404,  200 ],
+  'GET /customers/:id/orders':                            [ 401,      200,  404,  200 ],
 
-  'GET /contacts':                                 [ 401,      200,  200,  200 ], // B: only B's own
-  'POST /contacts':                                [ 401,      201,  201,  201 ],
-  'GET /contacts/:id':                             [ 401,      200,  404,  200 ],
-  'PATCH /contacts/:id':                           [ 401,      200,  404,  200 ],
-  'DELETE /contacts/:id':                          [ 401,      204,  404,  204 ], // a fresh contact each
+  'GET /contacts':                                        [ 401,      200,  200,  200 ], // B: only B's own
+  'POST /contacts':                                       [ 401,      201,  201,  201 ],
+  'GET /contacts/:id':                                    [ 401,      200,  404,  200 ],
+  'PATCH /contacts/:id':                                  [ 401,      200,  404,  200 ],
+  'DELETE /contacts/:id':                                 [ 401,      204,  404,  204 ], // a fresh contact each
 
-  'GET /products':                                 [ 200,      200,  200,  200 ],
-  'GET /products/:id':                             [ 200,      200,  200,  200 ],
-  'POST /products':                                [ 401,      403,  403,  201 ],
-  'PATCH /products/:id':                           [ 401,      403,  403,  200 ],
-  'DELETE /products/:id':                          [ 401,      403,  403,  204 ], // a fresh product each
+  'GET /products':                                        [ 200,      200,  200,  200 ],
+  'GET /products/:id':                                    [ 200,      200,  200,  200 ],
+  'POST /products':                                       [ 401,      403,  403,  201 ],
+  'PATCH /products/:id':                                  [ 401,      403,  403,  200 ],
+  'DELETE /products/:id':                                 [ 401,      403,  403,  204 ], // a fresh product each
+  'POST /products/:id/inventory-adjustments':             [ 401,      403,  403,  201 ],
+  'GET /products/:id/inventory-movements':                [ 401,      403,  403,  200 ],
+  'GET /products/:id/inventory-movements/:movement_id':   [ 401,      403,  403,  200 ],
+  'GET /inventory/low-stock':                             [ 401,      403,  403,  200 ],
 
-  'POST /orders':                                  [ 401,      201,  400,  201 ], // B names A as customer_id: 400
-  'GET /orders':                                   [ 401,      200,  200,  200 ], // B: only B's own
-  'GET /orders/:id':                               [ 401,      200,  404,  200 ],
+  'POST /orders':                                         [ 401,      201,  400,  201 ], // B names A as customer_id: 400
+  'GET /orders':                                          [ 401,      200,  200,  200 ], // B: only B's own
+  'GET /orders/:id':                                      [ 401,      200,  404,  200 ],
+  'PATCH /orders/:id':                                    [ 401,      403,  403,  200 ], // a fresh pending order each
+  'POST /orders/:id/cancel':                              [ 401,      200,  404,  200 ], // a fresh pending order each
 };
 
 type Json = Record<string, unknown>;
@@ -99,6 +105,7 @@ describe('authorization matrix', () => {
   let product: Product;
   let adminId: number;
   let spareStaffId: number;
+  let movementId: number;
   const credentials = {} as Record<Who, { username: string; password: string }>;
 
   beforeAll(async () => {
@@ -128,6 +135,19 @@ describe('authorization matrix', () => {
       shipping_contact_id: contactOfB.id,
     });
 
+    movementId = (
+      await expectStatus<{ id: number }>(
+        app,
+        callers.admin,
+        201,
+        'POST',
+        `/products/${product.id}/inventory-adjustments`,
+        {
+          delta: 10,
+          reason: 'delivery',
+        },
+      )
+    ).id;
     adminId = (await expectStatus<{ id: number }>(app, callers.admin, 200, 'GET', '/me')).id;
     spareStaffId = (
       await expectStatus<{ id: number }>(app, callers.admin, 201, 'POST', '/staff', {
@@ -143,6 +163,8 @@ describe('authorization matrix', () => {
     const { username, email_id } = customerFields();
     return { username: `staff_${username}`, email_id: `staff_${email_id}`, password: PASSWORD };
   };
+
+  const freshOrderOfA = () => anOrder(app, callers.A, { items: [{ product_id: product.id, quantity: 1 }] });
 
   /** A customer who signed up just now; in column A they are the one who calls. */
   async function freshOwner(who: Who): Promise<{ owner: Caller & { customer: Customer }; as?: Caller }> {
@@ -202,6 +224,15 @@ describe('authorization matrix', () => {
     'POST /products': () => ({ path: '/products', body: productFields() }),
     'PATCH /products/:id': () => ({ path: `/products/${product.id}`, body: { name: 'Plain mug, large' } }),
     'DELETE /products/:id': async () => ({ path: `/products/${(await aProduct(app, callers.admin)).id}` }),
+    'POST /products/:id/inventory-adjustments': () => ({
+      path: `/products/${product.id}/inventory-adjustments`,
+      body: { delta: 5, reason: 'recount' },
+    }),
+    'GET /products/:id/inventory-movements': () => ({ path: `/products/${product.id}/inventory-movements` }),
+    'GET /products/:id/inventory-movements/:movement_id': () => ({
+      path: `/products/${product.id}/inventory-movements/${movementId}`,
+    }),
+    'GET /inventory/low-stock': () => ({ path: '/inventory/low-stock?threshold=5' }),
 
     // Staff must name the customer; A may leave it out (meaning themselves); B names A, which B cannot see.
     'POST /orders': (who) => ({
@@ -213,6 +244,8 @@ describe('authorization matrix', () => {
     }),
     'GET /orders': () => ({ path: '/orders' }),
     'GET /orders/:id': () => ({ path: `/orders/${orderOfA.id}` }),
+    'PATCH /orders/:id': async () => ({ path: `/orders/${(await freshOrderOfA()).id}`, body: { status: 'paid' } }),
+    'POST /orders/:id/cancel': async () => ({ path: `/orders/${(await freshOrderOfA()).id}/cancel` }),
   };
 
   it('has exactly one row for every route the app serves (add a row when you add a route)', () => {

@@ -17,7 +17,7 @@ export const productsRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/products',
     {
-      config: { access: 'public' },
+      config: { access: 'public', cache: 'public' },
       schema: {
         tags,
         summary: 'List and search products',
@@ -31,7 +31,7 @@ export const productsRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/products/:id',
     {
-      config: { access: 'public' },
+      config: { access: 'public', cache: 'public' },
       schema: {
         tags,
         summary: 'Get one product (archived ones too, with active false)',

@@ -1,7 +1,8 @@
 import type { Db } from '../../db/client.js';
 import { isStillReferenced } from '../../db/errors.js';
 import { isSupportedCurrency } from '../../config.js';
-import { inTransaction } from '../../db/transaction.js';
+import { afterCommit, inTransaction } from '../../db/transaction.js';
+import type { ProductCache } from './product-cache.js';
 import { actorLabel, type Actor } from '../../lib/actor.js';
 import { invalidField, notFound } from '../../lib/errors.js';
 import { assertIfMatch } from '../../lib/etag.js';
@@ -47,9 +48,9 @@ const sortValue = (row: repo.ProductRow, field: SortField): unknown =>
         ? row.price
         : row.name;
 
-type Deps = { db: Db; storeCurrency: string; ledger: InventoryLedger };
+type Deps = { db: Db; storeCurrency: string; ledger: InventoryLedger; cache: ProductCache };
 
-export function createProductsService({ db, storeCurrency, ledger }: Deps) {
+export function createProductsService({ db, storeCurrency, ledger, cache }: Deps) {
   return {
     async list(query: ProductListQuery): Promise<Page<Product>> {
       if (query.min_price !== undefined && query.max_price !== undefined && query.min_price > query.max_price) {
@@ -77,9 +78,12 @@ export function createProductsService({ db, storeCurrency, ledger }: Deps) {
     },
 
     async get(id: number): Promise<Product> {
-      const row = await repo.findProduct(db, id);
-      if (!row) throw notFound('product');
-      return toProduct(row);
+      const product = await cache.read(id, async () => {
+        const row = await repo.findProduct(db, id);
+        return row && toProduct(row);
+      });
+      if (!product) throw notFound('product');
+      return product;
     },
 
     async create(input: CreateProductBody, actor: Actor | null, executor: Db = db): Promise<Product> {
@@ -109,6 +113,7 @@ export function createProductsService({ db, storeCurrency, ledger }: Deps) {
         if (!current) throw notFound('product');
         assertIfMatch(ifMatch, toProduct(current));
         const row = (await repo.updateProduct(tx, id, input))!;
+        afterCommit(tx, () => cache.invalidate([id]));
         await ledger.record(tx, [
           {
             productId: id,
@@ -124,6 +129,7 @@ export function createProductsService({ db, storeCurrency, ledger }: Deps) {
 
     /** A product that any order names is archived instead, so order history keeps pointing at it. */
     async remove(id: number): Promise<void> {
+      afterCommit(db, () => cache.invalidate([id]));
       try {
         if (await repo.deleteProduct(db, id)) return;
       } catch (error) {

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
-import { inTransaction } from '../../db/transaction.js';
+import { afterCommit, inTransaction } from '../../db/transaction.js';
+import type { ProductCache } from './product-cache.js';
 import { actorLabel, type Actor } from '../../lib/actor.js';
 import { conflict, invalidField, invalidInput, notFound, type FieldError } from '../../lib/errors.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
@@ -16,7 +17,9 @@ const byProductId = <T extends { productId: number }>(lines: T[]) =>
   [...lines].sort((a, b) => a.productId - b.productId);
 
 /** Stock changes: taken by orders, put back by cancellations, adjusted by staff. Each writes the ledger. */
-export function createStockService({ db, ledger }: { db: Db; ledger: InventoryLedger }) {
+type Deps = { db: Db; ledger: InventoryLedger; cache: ProductCache };
+
+export function createStockService({ db, ledger, cache }: Deps) {
   return {
     /**
      * Takes stock for every line inside the caller's transaction, in product-id order so that two orders
@@ -71,12 +74,14 @@ export function createStockService({ db, ledger }: { db: Db; ledger: InventoryLe
         short.sort((a, b) => a.field.localeCompare(b.field, 'en', { numeric: true }));
         throw conflict('INSUFFICIENT_STOCK', 'not enough stock for some items; nothing was ordered', short);
       }
+      afterCommit(tx, () => cache.invalidate(lines.map((l) => l.productId)));
       return lines.map((l) => priced.get(l.productId)!);
     },
 
     /** Puts units back (a cancellation), locking products in the same id order as reserve does. */
     async restock(tx: Db, lines: OrderLine[]): Promise<void> {
       for (const line of byProductId(lines)) await repo.addStock(tx, line.productId, line.quantity);
+      afterCommit(tx, () => cache.invalidate(lines.map((l) => l.productId)));
     },
 
     async adjust(
@@ -94,6 +99,7 @@ export function createStockService({ db, ledger }: { db: Db; ledger: InventoryLe
             { field: 'delta', message: 'the stock would go below zero' },
           ]);
         }
+        afterCommit(tx, () => cache.invalidate([productId]));
         const [movement] = await ledger.record(tx, [
           { productId, quantity: delta, type: 'adjustment', reason, actor: actorLabel(actor) },
         ]);

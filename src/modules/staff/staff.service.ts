@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.js';
+import { domainErrorFromDb } from '../../db/errors.js';
 import { conflict, notFound } from '../../lib/errors.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import { hashPassword } from '../../lib/passwords.js';
@@ -67,7 +68,7 @@ export function createStaffService({ db, sessions }: { db: Db; sessions: Session
         return true;
       } catch (error) {
         // Another process made it first, or a customer holds that name: either way there is nothing to do.
-        if (error instanceof Error && /TAKEN/.test((error as { code?: string }).code ?? '')) return false;
+        if (/_TAKEN$/.test(domainErrorFromDb(error)?.code ?? '')) return false;
         throw error;
       }
     },

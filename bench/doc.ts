@@ -1,0 +1,119 @@
+import { writeFileSync } from 'node:fs';
+import { goalsList, markdownTable, pageLatencyTable, SERVERS, type Report } from './report.js';
+
+const n = (value: number) => value.toLocaleString('en');
+
+/** docs/performance.md, rewritten from the report of the run that just finished. */
+export function writePerformanceDoc(path: string, report: Report): void {
+  const { machine, options, sizes } = report;
+  const scaleChecked = report.pageLatency.length > 1;
+  const text = `# Performance
+
+This page is rewritten by \`npm run bench\` (bench/run.ts) at the end of every run; to change its wording, change
+bench/doc.ts. The raw numbers of the last run are in \`bench/results/latest.json\` (not committed).
+
+## What the benchmark does
+
+1. Creates a throw-away database \`bench_<timestamp>\` on the PostgreSQL named by \`BENCH_DATABASE_URL\` (default
+   \`postgres://postgres@127.0.0.1:5432/postgres\`, used as the admin connection), applies the app's migrations
+   with \`runMigrations\`, and loads a store with server-side \`INSERT … SELECT … FROM generate_series\`:
+   ${n(sizes.products)} products (most with a stock of 1,000,000, some low or out of stock, 2 % archived, each
+   stock matched by an \`initial\` ledger movement), ${n(sizes.customers)} customers each with a contact,
+   login_names and a shared password hash, and ${n(sizes.orders)} orders of 1–5 distinct products with their
+   sums, shipping address copy and a status history row for every step (pending, paid, shipped, delivered,
+   cancelled). Seeded orders take no stock, so stock stays the sum of the ledger. Then \`VACUUM ANALYZE\`.
+2. Signs in 2,000 customers by writing the SHA-256 of generated \`st_…\` tokens to \`sessions\`, and picks the ids
+   every server is driven with: 10,000 products, the tokens, those customers' orders, 10,000 products with stock.
+3. Starts each server in its own process (\`node --import tsx …\`, \`LOG_LEVEL=warn\`), one at a time: the app
+   (\`src/server.ts\`) with 1 worker, the app with \`WORKERS=2\`, and the floor (\`bench/floor/server.ts\`).
+4. Before any timing, checks that the floor answers byte for byte what the app answers (a product, a customer, an
+   order, three pages of a price-range list with their \`Link\` and \`ETag\` headers), and that an order placed on
+   either server reads back identically from the other with the same ledger rows.
+5. Drives each scenario from a separate autocannon process: ${options.warmup} s warm-up, then
+   ${options.duration} s measured, ${options.connections} connections. The server's memory is the sum of VmRSS
+   over its process tree, sampled every 250 ms.
+
+| Scenario | Requests |
+|---|---|
+| product | \`GET /products/{id}\`, random ids from the chosen 10,000 |
+| product-pages | \`GET /products?limit=50&min_price=…&max_price=…&sort=price\` (or \`-price\`), a range holding 1–3 % of the catalogue, then up to 9 more pages through the \`Link\` header |
+| customer | \`GET /customers/{id}\` as that customer (bearer token); the answer lists its contact ids |
+| order | \`GET /orders/{id}\` with items and status history, as its owner |
+| create-order | \`POST /orders\` with 2 random products (quantity 1–3) and the customer's contact as shipping address |
+
+## The floor
+
+\`bench/floor/\` serves the same five routes with \`node:http\`, \`pg\` (a Pool of 10, like the app) and
+hand-written SQL: the same bearer check (SHA-256 lookup in \`sessions\` with \`expires_at > now()\`), the same
+reads one query at a time as the app makes them, the same JSON (fields, order, values), the same \`ETag\` and
+\`Link\` headers. Its \`POST /orders\` writes the same rows in one transaction: the order, its items, a conditional
+\`UPDATE … WHERE stock >= qty\` per product in id order, one \`order\` ledger movement per item and a status history
+row by \`customer:<id>\`, retried on deadlock or serialization failure, answering 201 with \`Location\`. It skips
+what the benchmark never sends or never needs: schema validation of every field, problem+json details on
+errors, security headers and request ids, idempotency keys, logging. So it is the cost of the same database
+work with nothing around it: the app's req/s over the floor's is the share its framework, ORM and layers leave.
+
+## Machine
+
+| | |
+|---|---|
+| CPUs | ${machine.cpus} × ${machine.cpuModel} |
+| Memory | ${machine.memoryGb} GB |
+| OS | ${machine.kernel} |
+| Node.js | ${machine.node} |
+| PostgreSQL | ${machine.postgres} (same machine) |
+
+The load generator, the server under test and PostgreSQL share these ${machine.cpus} cores.
+
+## Results
+
+Run on ${report.startedAt} with
+
+\`\`\`sh
+${report.command}
+\`\`\`
+
+(${report.seconds} s in all). Latencies are of 2xx answers; req/s counts every answer.
+${options.cpuProf ? '\n**This run profiled the 1-worker app (--cpu-prof), which slows it: do not compare its numbers.**\n' : ''}
+${markdownTable(report.rows)}
+
+Processes counted for the memory column: ${Object.entries(report.processes)
+    .map(([key, list]) => `${SERVERS[key as keyof typeof SERVERS]}: ${list.map((p) => `\`${p}\``).join(', ')}`)
+    .join('; ')}.
+
+## Goals
+
+${goalsList(report.goals)}
+
+The read and write ratios are judged on the 1-worker app, the same single process as the floor; the 2-worker
+row shows what a second process adds on this machine.
+
+## Page latency as the catalogue grows
+
+One connection reading price-range pages (first pages and the pages after them through \`Link\`), ${
+    scaleChecked ? 'on the default data set and on one ten times larger' : 'on the default data set'
+  }:
+
+${pageLatencyTable(report.pageLatency)}
+
+${
+  scaleChecked
+    ? 'The ten-times data set was loaded into a second throw-away database just for this.'
+    : 'The ten-times comparison is skipped by default because loading it takes a few minutes; run ' +
+      '`npm run bench -- --scale-check` to add a row for `--scale 10` (a second database with 10× everything).'
+}
+
+## Running it
+
+\`\`\`sh
+npm run bench                                   # the numbers above: about ${Math.ceil(report.seconds / 60)} minutes on this machine
+npm run bench -- --duration 30 --connections 50 # longer and harder
+npm run bench -- --scale 0.1 --duration 2       # a quick try on a small data set
+npm run bench -- --only product,create-order    # some scenarios only
+npm run bench -- --scale-check                  # also the page latency on a 10× catalogue
+npm run bench -- --cpu-prof --only create-order # CPU profile of the 1-worker app, summarised at the end
+npm run bench -- --keep                         # keep the bench_… database to look at afterwards
+\`\`\`
+${report.profile.length > 0 ? `\n## Where the app spends its CPU (--cpu-prof)\n\n\`\`\`\n${report.profile.join('\n')}\n\`\`\`\n` : ''}`;
+  writeFileSync(path, text);
+}

@@ -1,0 +1,66 @@
+// The load generator, in its own process so that it never shares an event loop with the server under test.
+// Input: one JSON argument (LoadJob); output: one line "RESULT <json>" (LoadResult) on stdout.
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import type { Fixture } from './fixture.js';
+import { requestsFor, type ScenarioName } from './scenarios.js';
+
+export type LoadJob = {
+  url: string;
+  scenario: ScenarioName;
+  fixturePath: string;
+  connections: number;
+  warmup: number;
+  duration: number;
+};
+
+export type LoadResult = {
+  requests: number;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+};
+
+async function hammer(job: LoadJob, fixture: Fixture, seconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: job.url,
+    connections: job.connections,
+    duration: seconds,
+    requests: requestsFor(job.scenario, fixture),
+    timeout: 10,
+  });
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2] ?? '') as LoadJob;
+  const fixture = JSON.parse(readFileSync(job.fixturePath, 'utf8')) as Fixture;
+  if (job.warmup > 0) await hammer(job, fixture, job.warmup);
+  const result = await hammer(job, fixture, job.duration);
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats as Record<string, { count: number }>).map(([code, s]) => [code, s.count]),
+  );
+  const output: LoadResult = {
+    requests: result.requests.total,
+    reqPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    mean: result.latency.average,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    statusCodes,
+  };
+  console.log(`RESULT ${JSON.stringify(output)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LoadJob, LoadResult } from './load.js';
+import { sampleRss, type Server } from './servers.js';
+
+const LOAD_ENTRY = fileURLToPath(new URL('./load.ts', import.meta.url));
+
+/** Runs one scenario from a separate load-generator process while sampling the server's memory. */
+export async function measure(
+  server: Server,
+  job: Omit<LoadJob, 'url'>,
+): Promise<{ result: LoadResult; peakRssMb: number; processes: string[] }> {
+  const rss = sampleRss(server.child.pid!);
+  try {
+    const result = await runLoad({ ...job, url: server.url }, (job.warmup + job.duration + 60) * 1000);
+    const { peakMb, processes } = rss.stop();
+    return { result, peakRssMb: peakMb, processes };
+  } finally {
+    rss.stop();
+  }
+}
+
+function runLoad(job: LoadJob, timeoutMs: number): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', LOAD_ENTRY, JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice('RESULT '.length)) as LoadResult);
+      else reject(new Error(`load generator for ${job.scenario} exited with ${code}: ${stderr.trim()}`));
+    });
+  });
+}

@@ -1,0 +1,224 @@
+// npm run bench: a fresh database with a realistic store, the app (1 and 2 workers) and the floor server driven
+// through the same scenarios from a separate load process; results to bench/results/ and docs/performance.md.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { hashPassword } from '../src/lib/passwords.js';
+import { createBenchDatabase, dropBenchDatabase, serverVersion } from './database.js';
+import { writePerformanceDoc } from './doc.js';
+import { prepareFixture } from './fixture.js';
+import { describeMachine } from './machine.js';
+import { measure } from './measure.js';
+import { parseOptions, type Options } from './options.js';
+import { summariseProfiles } from './profile.js';
+import { addRatios, goalsList, judge, markdownTable, pageLatencyTable, SERVERS } from './report.js';
+import type { PageLatency, Report, Row, ServerKey } from './report.js';
+import { SCENARIO_NAMES } from './scenarios.js';
+import { seed, sizesFor } from './seed.js';
+import { selfCheck } from './self-check.js';
+import { processTree, startServer, stopServer, type Server } from './servers.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const results = fileURLToPath(new URL('./results/', import.meta.url));
+const APP_ENTRY = 'src/server.ts';
+const FLOOR_ENTRY = 'bench/floor/server.ts';
+const TOKENS = 2_000;
+
+const started = Date.now();
+const log = (message: string) =>
+  console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${message}`);
+
+const running = new Set<Server>();
+const databases = new Set<string>();
+
+async function start(name: string, entry: string, env: Record<string, string>, flags: string[] = []) {
+  const server = await startServer(name, entry, env, flags);
+  running.add(server);
+  return server;
+}
+async function stop(server: Server) {
+  await stopServer(server);
+  running.delete(server);
+}
+
+/** A database loaded at `scale`, with tokens and the id sets of the scenarios. */
+async function prepare(options: Options, scale: number, tokens: number) {
+  const name = `bench_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}_${scale}`.replace(
+    '.',
+    '_',
+  );
+  databases.add(name);
+  const url = await createBenchDatabase(options.adminUrl, name);
+  log(`created database ${name} and applied the app's migrations`);
+  const sizes = sizesFor(scale);
+  const t = Date.now();
+  await seed(url, sizes, await hashPassword('bench-password'));
+  log(
+    `loaded ${sizes.products} products, ${sizes.customers} customers, ${sizes.orders} orders in ${((Date.now() - t) / 1000).toFixed(1)} s (VACUUM ANALYZE done)`,
+  );
+  const fixture = await prepareFixture(url, tokens);
+  const fixturePath = `${results}fixture-${name}.json`;
+  writeFileSync(fixturePath, JSON.stringify(fixture));
+  log(`signed in ${fixture.customers.length} customers; ${fixture.orders.length} of their orders to read`);
+  return { name, url, sizes, fixture, fixturePath };
+}
+
+/** Whether the app really forked workers for WORKERS=2 (a server that ignores the variable runs alone). */
+async function workersRunning(server: Server): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const workers = processTree(server.child.pid!).filter(
+      (p) => p.pid !== server.child.pid && p.command.includes(APP_ENTRY),
+    );
+    if (workers.length >= 2) return workers.length;
+    await sleep(100);
+  }
+  return processTree(server.child.pid!).filter((p) => p.pid !== server.child.pid && p.command.includes(APP_ENTRY))
+    .length;
+}
+
+async function pageLatency(server: Server, fixturePath: string, scale: number, products: number): Promise<PageLatency> {
+  const { result } = await measure(server, {
+    scenario: 'product-pages',
+    fixturePath,
+    connections: 1,
+    warmup: 1,
+    duration: 5,
+  });
+  return { scale, products, requests: result.requests, p50: result.p50, p99: result.p99, mean: result.mean };
+}
+
+async function main(options: Options, argv: string[]): Promise<void> {
+  mkdirSync(results, { recursive: true });
+  const machine = describeMachine(await serverVersion(options.adminUrl));
+  log(
+    `${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, PostgreSQL ${machine.postgres}`,
+  );
+  const db = await prepare(options, options.scale, TOKENS);
+  const scenarios = SCENARIO_NAMES.filter((s) => !options.only || options.only.includes(s));
+  const job = {
+    fixturePath: db.fixturePath,
+    connections: options.connections,
+    warmup: options.warmup,
+    duration: options.duration,
+  };
+  const rows: Row[] = [];
+  const processes: Report['processes'] = {};
+  const latencies: PageLatency[] = [];
+  const profileDir = `${results}profiles`;
+  if (options.cpuProf) rmSync(profileDir, { recursive: true, force: true });
+
+  const plans: { key: ServerKey; entry: string; env: Record<string, string>; flags: string[] }[] = [
+    {
+      key: 'app1',
+      entry: APP_ENTRY,
+      env: {},
+      flags: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    },
+    { key: 'app2', entry: APP_ENTRY, env: { WORKERS: '2' }, flags: [] },
+    { key: 'floor', entry: FLOOR_ENTRY, env: {}, flags: [] },
+  ];
+  for (const plan of plans) {
+    let server: Server;
+    try {
+      server = await start(
+        SERVERS[plan.key],
+        plan.entry,
+        { DATABASE_URL: db.url, WORKERS: '1', ...plan.env },
+        plan.flags,
+      );
+    } catch (error) {
+      if (plan.key !== 'app2') throw error;
+      const reason = `not measured: ${String((error as Error).message).split('\n')[0]}`;
+      log(`${SERVERS[plan.key]}: ${reason}`);
+      rows.push(...scenarios.map((scenario) => ({ server: plan.key, scenario, skipped: reason })));
+      continue;
+    }
+    log(`${SERVERS[plan.key]} answers on ${server.url} (pid ${server.child.pid})`);
+    if (plan.key === 'app2' && (await workersRunning(server)) < 2) {
+      log(`${SERVERS[plan.key]}: not measured: WORKERS unsupported (no worker processes were forked)`);
+      rows.push(
+        ...scenarios.map((scenario) => ({ server: plan.key, scenario, skipped: 'not measured: WORKERS unsupported' })),
+      );
+      await stop(server);
+      continue;
+    }
+    if (plan.key === 'app1') {
+      const floor = await start('floor (self-check)', FLOOR_ENTRY, { DATABASE_URL: db.url });
+      await selfCheck(server.url, floor.url, db.fixture, db.url);
+      await stop(floor);
+      log('self-check passed: the floor answers byte for byte what the app answers, and writes the same rows');
+    }
+    for (const scenario of scenarios) {
+      const { result, peakRssMb, processes: seen } = await measure(server, { ...job, scenario });
+      rows.push({ server: plan.key, scenario, result, peakRssMb });
+      processes[plan.key] = [...new Set([...(processes[plan.key] ?? []), ...seen])];
+      log(
+        `${SERVERS[plan.key].padEnd(15)} ${scenario.padEnd(13)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  max ${result.max} ms  errors ${result.errors}  non-2xx ${result.non2xx}  peak RSS ${peakRssMb} MB`,
+      );
+    }
+    if (plan.key === 'app1') {
+      latencies.push(await pageLatency(server, db.fixturePath, options.scale, db.sizes.products));
+      log(`page latency at --scale ${options.scale}: p50 ${latencies[0]!.p50} ms, p99 ${latencies[0]!.p99} ms`);
+    }
+    await stop(server);
+  }
+
+  if (options.scaleCheck) {
+    const big = await prepare(options, options.scale * 10, 10);
+    const server = await start('app (scale check)', APP_ENTRY, { DATABASE_URL: big.url, WORKERS: '1' });
+    latencies.push(await pageLatency(server, big.fixturePath, options.scale * 10, big.sizes.products));
+    log(`page latency at --scale ${options.scale * 10}: p50 ${latencies[1]!.p50} ms, p99 ${latencies[1]!.p99} ms`);
+    await stop(server);
+    await finishDatabase(options, big.name);
+  }
+
+  addRatios(rows);
+  const { adminUrl: _adminUrl, ...shown } = options;
+  const report: Report = {
+    startedAt: new Date(started).toISOString(),
+    seconds: Math.round((Date.now() - started) / 1000),
+    command: `${process.env.BENCH_DATABASE_URL ? `BENCH_DATABASE_URL=${process.env.BENCH_DATABASE_URL} ` : ''}npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    machine,
+    options: shown,
+    sizes: db.sizes,
+    rows,
+    processes,
+    pageLatency: latencies,
+    goals: judge(rows),
+    profile: options.cpuProf ? summariseProfiles(profileDir) : [],
+  };
+  await finishDatabase(options, db.name);
+  writeFileSync(`${results}latest.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writePerformanceDoc(`${root}docs/performance.md`, report);
+  console.log(`\n${markdownTable(rows)}\n\n${pageLatencyTable(latencies)}\n\n${goalsList(report.goals)}\n`);
+  if (report.profile.length > 0) console.log(`CPU profile of the app (1 worker):\n${report.profile.join('\n')}\n`);
+  log('wrote bench/results/latest.json and docs/performance.md');
+}
+
+async function finishDatabase(options: Options, name: string): Promise<void> {
+  databases.delete(name);
+  rmSync(`${results}fixture-${name}.json`, { force: true });
+  if (options.keep) return log(`kept database ${name} (--keep)`);
+  await dropBenchDatabase(options.adminUrl, name);
+  log(`dropped database ${name}`);
+}
+
+async function cleanUp(options: Options): Promise<void> {
+  for (const server of [...running]) await stop(server).catch(() => {});
+  for (const name of [...databases]) await finishDatabase(options, name).catch(() => {});
+}
+
+const argv = process.argv.slice(2);
+const options = parseOptions(argv, process.env);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping servers and dropping the bench database`);
+    void cleanUp(options).finally(() => process.exit(130));
+  });
+}
+main(options, argv)
+  .catch(async (error: unknown) => {
+    console.error('bench failed:', error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanUp(options));
