@@ -52,6 +52,9 @@ row by \`customer:<id>\`, retried on deadlock or serialization failure, answerin
 what the benchmark never sends or never needs: schema validation of every field, problem+json details on
 errors, security headers and request ids, idempotency keys, logging. So it is the cost of the same database
 work with nothing around it: the app's req/s over the floor's is the share its framework, ORM and layers leave.
+The floor never caches; where the app keeps something in memory (product reads, for one), it can beat the floor.
+The servers inherit the environment of \`npm run bench\`, so \`REDIS_URL\` or any other setting of the app can be
+given there.
 
 ## Machine
 
@@ -74,10 +77,11 @@ ${report.command}
 \`\`\`
 
 (${report.seconds} s in all). Latencies are of 2xx answers; req/s counts every answer.
-${options.cpuProf ? '\n**This run profiled the 1-worker app (--cpu-prof), which slows it: do not compare its numbers.**\n' : ''}
 ${markdownTable(report.rows)}
 
-Processes counted for the memory column: ${Object.entries(report.processes)
+Memory at rest (one second after the server first answered, before any load): ${Object.entries(report.idleRssMb)
+    .map(([key, mb]) => `${SERVERS[key as keyof typeof SERVERS]} ${mb} MB`)
+    .join(', ')}. Processes counted: ${Object.entries(report.processes)
     .map(([key, list]) => `${SERVERS[key as keyof typeof SERVERS]}: ${list.map((p) => `\`${p}\``).join(', ')}`)
     .join('; ')}.
 
@@ -111,9 +115,12 @@ npm run bench -- --duration 30 --connections 50 # longer and harder
 npm run bench -- --scale 0.1 --duration 2       # a quick try on a small data set
 npm run bench -- --only product,create-order    # some scenarios only
 npm run bench -- --scale-check                  # also the page latency on a 10× catalogue
-npm run bench -- --cpu-prof --only create-order # CPU profile of the 1-worker app, summarised at the end
+npm run bench -- --cpu-prof --only create-order # CPU profile of the 1-worker app: bench/results/profile.txt
 npm run bench -- --keep                         # keep the bench_… database to look at afterwards
 \`\`\`
-${report.profile.length > 0 ? `\n## Where the app spends its CPU (--cpu-prof)\n\n\`\`\`\n${report.profile.join('\n')}\n\`\`\`\n` : ''}`;
+
+Runs with \`--only\` or \`--cpu-prof\` write \`bench/results/latest.json\` but leave this page alone. The raw
+\`.cpuprofile\` files of a profiled run stay in \`bench/results/profiles/\` (open them in Chrome DevTools).
+`;
   writeFileSync(path, text);
 }

@@ -30,6 +30,8 @@ export type Report = {
   sizes: Sizes;
   rows: Row[];
   processes: Partial<Record<ServerKey, string[]>>;
+  /** Memory of each server one second after it first answered, before any load. */
+  idleRssMb: Partial<Record<ServerKey, number>>;
   pageLatency: PageLatency[];
   goals: Goal[];
   profile: string[];

@@ -86,6 +86,10 @@ export function processTree(rootPid: number): Proc[] {
   return tree;
 }
 
+/** The summed VmRSS of a process tree, in MB. */
+export const rssMb = (rootPid: number) =>
+  Math.round((processTree(rootPid).reduce((sum, p) => sum + p.rssKb, 0) / 1024) * 10) / 10;
+
 /** Samples the summed VmRSS of a process tree every 250 ms until stopped; returns the peak in MB. */
 export function sampleRss(rootPid: number): { stop: () => { peakMb: number; processes: string[] } } {
   let peakKb = 0;

@@ -102,8 +102,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(inventoryRoutes, { stock, ledger, idempotency });
   await app.register(ordersRoutes, { orders, idempotency });
 
-  if (config.admin && (await staff.ensureAdmin(config.admin))) {
-    app.log.info({ username: config.admin.username }, 'created the first admin from ADMIN_USERNAME');
+  if (config.admin) {
+    const outcome = await staff.ensureAdmin(config.admin);
+    if (outcome === 'created')
+      app.log.info({ username: config.admin.username }, 'created the admin from ADMIN_USERNAME');
+    if (outcome === 'taken') {
+      app.log.warn(
+        { username: config.admin.username },
+        'ADMIN_USERNAME or ADMIN_EMAIL belongs to a customer; no admin made',
+      );
+    }
   }
 
   await app.ready();

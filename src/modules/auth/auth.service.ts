@@ -29,11 +29,17 @@ export function createAuthService({ customers, staff, sessions, limiter }: Deps)
     async login(input: LoginBody, clientAddress: string): Promise<TokenResponse> {
       const login = input.username ?? input.email_id;
       if (login === undefined) throw invalidField('username', 'username or email_id is required');
-      const keys = [`user:${login.toLowerCase()}`, `ip:${clientAddress}`];
+      const account = await findAccount(login);
+      // Failures count per account (whether it was named by username or email), or per name typed if none.
+      const accountKey = !account
+        ? `user:${login.toLowerCase()}`
+        : 'customerId' in account.owner
+          ? `customer:${account.owner.customerId}`
+          : `staff:${account.owner.staffId}`;
+      const keys = [accountKey, `ip:${clientAddress}`];
       const wait = await limiter.secondsBlocked(keys);
       if (wait > 0) throw new RateLimitedError(wait, 'too many failed logins; try again later');
 
-      const account = await findAccount(login);
       const matches = await verifyPassword(input.password, account?.hash ?? (await decoy()));
       if (!account || !matches || !account.usable) {
         await limiter.recordFailure(keys);

@@ -792,6 +792,19 @@ describe('failed-login limits', () => {
     }
   });
 
+  it('counts failures per account, so switching from username to email_id does not buy more guesses', async () => {
+    const app = await createTestApp();
+    try {
+      const customer = await aCustomer(app, anonymous, { password: PASSWORD });
+      for (let i = 1; i <= 10; i++) {
+        problem(await attemptLogin(app, { username: customer.username, password: 'wrong' }, `192.0.2.${i}`), 401);
+      }
+      retryAfter(await attemptLogin(app, { email_id: customer.email_id, password: PASSWORD }, '198.51.100.7'));
+    } finally {
+      await app.close();
+    }
+  });
+
   it('does not block before the tenth failure', async () => {
     const app = await createTestApp();
     try {

@@ -320,10 +320,7 @@ describe('idempotency keys and ETags', () => {
       ['a customer', () => send(app, caller, 'POST', '/customers', customerFields())],
       ['a contact', () => send(app, shopper, 'POST', '/contacts', contactFields())],
       ['a product', () => send(app, caller, 'POST', '/products', productFields())],
-      [
-        'an order',
-        () => send(app, shopper, 'POST', '/orders', { items: [{ product_id: stocked.id, quantity: 1 }] }),
-      ],
+      ['an order', () => send(app, shopper, 'POST', '/orders', { items: [{ product_id: stocked.id, quantity: 1 }] })],
       [
         'a staff member',
         () =>

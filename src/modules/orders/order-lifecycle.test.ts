@@ -241,7 +241,7 @@ describe('order lifecycle', () => {
       },
     );
 
-    it("answers 404 to another customer, as if the order did not exist, and changes nothing", async () => {
+    it('answers 404 to another customer, as if the order did not exist, and changes nothing', async () => {
       const order = await orderIn('pending');
       const before = await stocks();
       const body = problem(await send(app, stranger, 'POST', `/orders/${order.id}/cancel`), 404);

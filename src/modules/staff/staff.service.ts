@@ -61,15 +61,19 @@ export function createStaffService({ db, sessions }: { db: Db; sessions: Session
     },
 
     /** Used at start for ADMIN_USERNAME: creates the admin only when no account has that username yet. */
-    async ensureAdmin(admin: { username: string; email: string; password: string }): Promise<boolean> {
-      if (await repo.findStaffByLogin(db, admin.username)) return false;
+    async ensureAdmin(admin: {
+      username: string;
+      email: string;
+      password: string;
+    }): Promise<'created' | 'exists' | 'taken'> {
+      if (await repo.findStaffByLogin(db, admin.username)) return 'exists';
       try {
         await this.create({ username: admin.username, email_id: admin.email, password: admin.password });
-        return true;
+        return 'created';
       } catch (error) {
-        // Another process made it first, or a customer holds that name: either way there is nothing to do.
-        if (/_TAKEN$/.test(domainErrorFromDb(error)?.code ?? '')) return false;
-        throw error;
+        // Another process made it first, or a customer holds that name or email.
+        if (!/_TAKEN$/.test(domainErrorFromDb(error)?.code ?? '')) throw error;
+        return (await repo.findStaffByLogin(db, admin.username)) ? 'exists' : 'taken';
       }
     },
 
