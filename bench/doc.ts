@@ -24,8 +24,10 @@ bench/doc.ts. The raw numbers of the last run are in \`bench/results/latest.json
    cancelled). Seeded orders take no stock, so stock stays the sum of the ledger. Then \`VACUUM ANALYZE\`.
 2. Signs in 2,000 customers by writing the SHA-256 of generated \`st_…\` tokens to \`sessions\`, and picks the ids
    every server is driven with: 10,000 products, the tokens, those customers' orders, 10,000 products with stock.
-3. Starts each server in its own process (\`node --import tsx …\`, \`LOG_LEVEL=warn\`), one at a time: the app
-   (\`src/server.ts\`) with 1 worker, the app with \`WORKERS=2\`, and the floor (\`bench/floor/server.ts\`).
+3. Starts three servers, each in its own process (\`node --import tsx …\`, \`LOG_LEVEL=warn\`, a free port): the
+   app (\`src/server.ts\`) with 1 worker, the app with \`WORKERS=2\`, and the floor (\`bench/floor/server.ts\`).
+   They stay up side by side and are measured one at a time, scenario by scenario, so that anything else
+   running on the machine for a while hits one scenario of every server rather than every scenario of one.
 4. Before any timing, checks that the floor answers byte for byte what the app answers (a product, a customer, an
    order, three pages of a price-range list with their \`Link\` and \`ETag\` headers), and that an order placed on
    either server reads back identically from the other with the same ledger rows.
@@ -66,7 +68,10 @@ given there.
 | Node.js | ${machine.node} |
 | PostgreSQL | ${machine.postgres} (same machine) |
 
-The load generator, the server under test and PostgreSQL share these ${machine.cpus} cores.
+The load generator, the server under test and PostgreSQL share these ${machine.cpus} cores. Load average (1, 5,
+15 min) when the run started: ${report.loadAverage.start.join(', ')}; when it ended: ${report.loadAverage.end.join(', ')}.
+A load above about 1 before the start means other work was running, and it takes CPU from the servers
+under test for as long as it goes on.
 
 ## Results
 

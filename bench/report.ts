@@ -33,6 +33,8 @@ export type Report = {
   /** Memory of each server one second after it first answered, before any load. */
   idleRssMb: Partial<Record<ServerKey, number>>;
   pageLatency: PageLatency[];
+  /** os.loadavg() before the run and after it: other work on the machine skews every number. */
+  loadAverage: { start: number[]; end: number[] };
   goals: Goal[];
   profile: string[];
 };
@@ -58,7 +60,7 @@ export function judge(rows: Row[]): Goal[] {
     return {
       goal,
       met: relevant.length > 0 && relevant.every((r) => r.ratio !== undefined && r.ratio >= min),
-      detail: `app (1 worker) / floor req/s: ${ratios.join(', ')}`,
+      detail: relevant.length > 0 ? `app (1 worker) / floor req/s: ${ratios.join(', ')}` : 'not measured in this run',
     };
   };
   const appRss = rows.filter((r) => r.server !== 'floor' && r.peakRssMb !== undefined);

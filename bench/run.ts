@@ -1,6 +1,7 @@
 // npm run bench: a fresh database with a realistic store, the app (1 and 2 workers) and the floor server driven
 // through the same scenarios from a separate load process; results to bench/results/ and docs/performance.md.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '../src/lib/passwords.js';
@@ -25,6 +26,7 @@ const FLOOR_ENTRY = 'bench/floor/server.ts';
 const TOKENS = 2_000;
 
 const started = Date.now();
+const round2 = (n: number) => Math.round(n * 100) / 100;
 const log = (message: string) =>
   console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${message}`);
 
@@ -90,6 +92,9 @@ async function pageLatency(server: Server, fixturePath: string, scale: number, p
 async function main(options: Options, argv: string[]): Promise<void> {
   mkdirSync(results, { recursive: true });
   const machine = describeMachine(await serverVersion(options.adminUrl));
+  const loadAtStart = loadavg();
+  if (loadAtStart[0]! > 1)
+    log(`warning: load average ${loadAtStart[0]!.toFixed(1)} before starting: something else is busy`);
   log(
     `${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, PostgreSQL ${machine.postgres}`,
   );
@@ -118,6 +123,13 @@ async function main(options: Options, argv: string[]): Promise<void> {
     { key: 'app2', entry: APP_ENTRY, env: { WORKERS: '2' }, flags: [] },
     { key: 'floor', entry: FLOOR_ENTRY, env: {}, flags: [] },
   ];
+  // All three run side by side, idle but for the one being measured, so that each scenario measures them back to
+  // back: a disturbance from outside the benchmark then hits one scenario of all servers, not all of one server.
+  const servers = new Map<ServerKey, Server>();
+  const skip = (key: ServerKey, reason: string) => {
+    log(`${SERVERS[key]}: ${reason}`);
+    rows.push(...scenarios.map((scenario) => ({ server: key, scenario, skipped: reason })));
+  };
   for (const plan of plans) {
     let server: Server;
     try {
@@ -129,51 +141,41 @@ async function main(options: Options, argv: string[]): Promise<void> {
       );
     } catch (error) {
       if (plan.key !== 'app2') throw error;
-      const reason = `not measured: ${String((error as Error).message).split('\n')[0]}`;
-      log(`${SERVERS[plan.key]}: ${reason}`);
-      rows.push(...scenarios.map((scenario) => ({ server: plan.key, scenario, skipped: reason })));
+      skip(plan.key, `not measured: ${String((error as Error).message).split('\n')[0]}`);
       continue;
     }
     await sleep(1000);
     idleRss[plan.key] = rssMb(server.child.pid!);
     log(`${SERVERS[plan.key]} answers on ${server.url} (pid ${server.child.pid}, RSS at rest ${idleRss[plan.key]} MB)`);
     if (plan.key === 'app2' && (await workersRunning(server)) < 2) {
-      log(`${SERVERS[plan.key]}: not measured: WORKERS unsupported (no worker processes were forked)`);
-      rows.push(
-        ...scenarios.map((scenario) => ({ server: plan.key, scenario, skipped: 'not measured: WORKERS unsupported' })),
-      );
+      skip(plan.key, 'not measured: WORKERS unsupported');
       await stop(server);
       continue;
     }
-    if (plan.key === 'app1') {
-      const floor = await start('floor (self-check)', FLOOR_ENTRY, { DATABASE_URL: db.url });
-      await selfCheck(server.url, floor.url, db.fixture, db.url);
-      await stop(floor);
-      log('self-check passed: the floor answers byte for byte what the app answers, and writes the same rows');
-    }
-    for (const scenario of scenarios) {
+    servers.set(plan.key, server);
+  }
+  await selfCheck(servers.get('app1')!.url, servers.get('floor')!.url, db.fixture, db.url);
+  log('self-check passed: the floor answers byte for byte what the app answers, and writes the same rows');
+
+  for (const scenario of scenarios) {
+    for (const [key, server] of servers) {
       const { result, peakRssMb, processes: seen } = await measure(server, { ...job, scenario });
-      rows.push({ server: plan.key, scenario, result, peakRssMb });
-      processes[plan.key] = [...new Set([...(processes[plan.key] ?? []), ...seen])];
+      rows.push({ server: key, scenario, result, peakRssMb });
+      processes[key] = [...new Set([...(processes[key] ?? []), ...seen])];
       log(
-        `${SERVERS[plan.key].padEnd(15)} ${scenario.padEnd(13)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  max ${result.max} ms  errors ${result.errors}  non-2xx ${result.non2xx}  peak RSS ${peakRssMb} MB`,
+        `${SERVERS[key].padEnd(15)} ${scenario.padEnd(13)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  max ${result.max} ms  errors ${result.errors}  non-2xx ${result.non2xx}  peak RSS ${peakRssMb} MB`,
       );
     }
-    if (plan.key === 'app1') {
-      latencies.push(await pageLatency(server, db.fixturePath, options.scale, db.sizes.products));
-      log(`page latency at --scale ${options.scale}: p50 ${latencies[0]!.p50} ms, p99 ${latencies[0]!.p99} ms`);
-    }
-    await stop(server);
   }
+  latencies.push(await pageLatency(servers.get('app1')!, db.fixturePath, options.scale, db.sizes.products));
+  log(`page latency at --scale ${options.scale}: p50 ${latencies[0]!.p50} ms, p99 ${latencies[0]!.p99} ms`);
+  for (const server of servers.values()) await stop(server);
+  const order = (r: Row) => SCENARIO_NAMES.indexOf(r.scenario) * 10 + Object.keys(SERVERS).indexOf(r.server);
+  rows.sort((a, b) => order(a) - order(b));
 
-  if (options.scaleCheck) {
-    const big = await prepare(options, options.scale * 10, 10);
-    const server = await start('app (scale check)', APP_ENTRY, { DATABASE_URL: big.url, WORKERS: '1' });
-    latencies.push(await pageLatency(server, big.fixturePath, options.scale * 10, big.sizes.products));
-    log(`page latency at --scale ${options.scale * 10}: p50 ${latencies[1]!.p50} ms, p99 ${latencies[1]!.p99} ms`);
-    await stop(server);
-    await finishDatabase(options, big.name);
-  }
+  // Optional and last: a failure here costs only its own row, not the results above.
+  if (options.scaleCheck)
+    await scaleCheck(options, latencies).catch((e: unknown) => log(`scale check failed: ${String(e)}`));
 
   addRatios(rows);
   const { adminUrl: _adminUrl, ...shown } = options;
@@ -187,6 +189,7 @@ async function main(options: Options, argv: string[]): Promise<void> {
     rows,
     processes,
     idleRssMb: idleRss,
+    loadAverage: { start: loadAtStart.map(round2), end: loadavg().map(round2) },
     pageLatency: latencies,
     goals: judge(rows),
     profile: options.cpuProf ? summariseProfiles(profileDir) : [],
@@ -204,6 +207,18 @@ async function main(options: Options, argv: string[]): Promise<void> {
   if (options.only || options.cpuProf) return log('wrote bench/results/latest.json (docs/performance.md left alone)');
   writePerformanceDoc(`${root}docs/performance.md`, report);
   log('wrote bench/results/latest.json and docs/performance.md');
+}
+
+/** The same page latency on a catalogue (and everything else) ten times larger, in a second database. */
+async function scaleCheck(options: Options, latencies: PageLatency[]): Promise<void> {
+  const bigScale = Math.round(options.scale * 10_000) / 1000;
+  const big = await prepare(options, bigScale, 10);
+  const server = await start('app (scale check)', APP_ENTRY, { DATABASE_URL: big.url, WORKERS: '1' });
+  const latency = await pageLatency(server, big.fixturePath, bigScale, big.sizes.products);
+  latencies.push(latency);
+  log(`page latency at --scale ${bigScale}: p50 ${latency.p50} ms, p99 ${latency.p99} ms`);
+  await stop(server);
+  await finishDatabase(options, big.name);
 }
 
 async function finishDatabase(options: Options, name: string): Promise<void> {

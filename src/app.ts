@@ -82,7 +82,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerErrorHandling(app);
   registerRequestIds(app);
   await registerSecurity(app);
-  await registerCors(app, config.corsOrigins);
 
   registerEtags(app);
 
@@ -91,6 +90,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   // Before the docs, so that every route's access level is settled when the OpenAPI document records it.
   registerAuth(app, sessions);
+  await registerCors(app, config.corsOrigins);
   await registerDocs(app);
 
   await app.register(healthRoutes, { database });

@@ -43,12 +43,11 @@ export async function inTransaction<T>(executor: Db, work: (tx: Db) => Promise<T
 }
 
 /**
- * Runs `task` after the transaction `executor` belongs to commits (at once outside a transaction); dropped if it
- * rolls back. Caches are invalidated here, so no reader can cache a row between the write and its commit.
+ * Runs `task` after the transaction `tx` belongs to commits; dropped if it rolls back. Caches are invalidated
+ * here, so no reader can cache a row between the write and its commit.
  */
-export function afterCommit(executor: Db, task: () => void): void {
-  const queue = afterCommitQueues.get(executor);
-  if (queue) queue.push(task);
-  else if (!is(executor, PgTransaction)) task();
-  else throw new Error('afterCommit needs a transaction opened with inTransaction');
+export function afterCommit(tx: Db, task: () => void): void {
+  const queue = afterCommitQueues.get(tx);
+  if (!queue) throw new Error('afterCommit needs a transaction opened with inTransaction');
+  queue.push(task);
 }

@@ -40,7 +40,9 @@ export function registerAuth(app: FastifyInstance, sessions: SessionsService): v
   app.decorateRequest('bearerToken', null);
 
   app.addHook('onRoute', (route) => {
-    const access = route.config?.access ?? (DOC_ROUTES.test(route.url) ? 'public' : undefined);
+    // The docs and CORS preflights (OPTIONS) are open by nature; every other route must say.
+    const open = DOC_ROUTES.test(route.url) || route.method === 'OPTIONS';
+    const access = route.config?.access ?? (open ? 'public' : undefined);
     if (!access) throw new Error(`${String(route.method)} ${route.url} declares no config.access`);
     route.config = { ...route.config, access };
     if (access !== 'public' && route.schema) {

@@ -6,10 +6,11 @@ export type StoredRow = typeof idempotencyKeys.$inferSelect;
 
 /** Non-blocking: false when another transaction is working under the same key right now. */
 export async function tryLockKey(db: Db, scope: string, key: string): Promise<boolean> {
-  const result = (await db.execute(
+  const result: unknown = await db.execute(
     sql`select pg_try_advisory_xact_lock(hashtextextended(${`${scope}\n${key}`}, 0)) as locked`,
-  )) as unknown as { rows: { locked: boolean }[] };
-  return result.rows[0]?.locked === true;
+  );
+  // Both drivers answer { rows }; Drizzle types execute() per driver, so the shared handle sees unknown.
+  return (result as { rows: { locked: boolean }[] }).rows[0]?.locked === true;
 }
 
 export async function findStored(db: Db, scope: string, key: string): Promise<StoredRow | undefined> {

@@ -129,14 +129,17 @@ export function createProductsService({ db, storeCurrency, ledger, cache }: Deps
 
     /** A product that any order names is archived instead, so order history keeps pointing at it. */
     async remove(id: number): Promise<void> {
-      afterCommit(db, () => cache.invalidate([id]));
-      try {
-        if (await repo.deleteProduct(db, id)) return;
-      } catch (error) {
-        if (!isStillReferenced(error)) throw error;
-        if (await repo.updateProduct(db, id, { active: false })) return;
-      }
-      throw notFound('product');
+      await inTransaction(db, async (tx) => {
+        if (!(await repo.lockProduct(tx, id))) throw notFound('product');
+        afterCommit(tx, () => cache.invalidate([id]));
+        try {
+          // A savepoint, so a refusal by an order item's foreign key leaves the transaction usable.
+          await inTransaction(tx, (savepoint) => repo.deleteProduct(savepoint, id));
+        } catch (error) {
+          if (!isStillReferenced(error)) throw error;
+          await repo.updateProduct(tx, id, { active: false });
+        }
+      });
     },
   };
 }
