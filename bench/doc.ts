@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
+import { format, resolveConfig } from 'prettier';
 import { goalsList, markdownTable, pageLatencyTable, SERVERS, type Report } from './report.js';
 
 const n = (value: number) => value.toLocaleString('en');
 
-/** docs/performance.md, rewritten from the report of the run that just finished. */
-export function writePerformanceDoc(path: string, report: Report): void {
+/** docs/performance.md, rewritten from the report of the run that just finished (Prettier-clean, as CI checks). */
+export async function writePerformanceDoc(path: string, report: Report): Promise<void> {
   const { machine, options, sizes } = report;
   const scaleChecked = report.pageLatency.length > 1;
   const text = `# Performance
@@ -21,15 +22,15 @@ bench/doc.ts. The raw numbers of the last run are in \`bench/results/latest.json
    stock matched by an \`initial\` ledger movement), ${n(sizes.customers)} customers each with a contact,
    login_names and a shared password hash, and ${n(sizes.orders)} orders of 1–5 distinct products with their
    sums, shipping address copy and a status history row for every step (pending, paid, shipped, delivered,
-   cancelled). Seeded orders take no stock, so stock stays the sum of the ledger. Then \`VACUUM ANALYZE\`.
-2. Signs in 2,000 customers by writing the SHA-256 of generated \`st_…\` tokens to \`sessions\`, and picks the ids
+   cancelled); paid, shipped and delivered ones have a captured manual payment of their total. Seeded orders take no stock, so stock stays the sum of the ledger. Then \`VACUUM ANALYZE\`.
+2. Signs in ${n(Math.min(2000, sizes.customers))} customers by writing the SHA-256 of generated \`st_…\` tokens to \`sessions\`, and picks the ids
    every server is driven with: 10,000 products, the tokens, those customers' orders, 10,000 products with stock.
 3. Starts three servers, each in its own process (\`node --import tsx …\`, \`LOG_LEVEL=warn\`, a free port): the
    app (\`src/server.ts\`) with 1 worker, the app with \`WORKERS=2\`, and the floor (\`bench/floor/server.ts\`).
    They stay up side by side and are measured one at a time, scenario by scenario, so that anything else
    running on the machine for a while hits one scenario of every server rather than every scenario of one.
-4. Before any timing, checks that the floor answers byte for byte what the app answers (a product, a customer, an
-   order, three pages of a price-range list with their \`Link\` and \`ETag\` headers), and that an order placed on
+4. Before any timing, checks that the floor answers byte for byte what the app answers (a product, a customer,
+   eight orders, three pages of a price-range list with their \`Link\` and \`ETag\` headers), and that an order placed on
    either server reads back identically from the other with the same ledger rows.
 5. Drives each scenario from a separate autocannon process: ${options.warmup} s warm-up, then
    ${options.duration} s measured, ${options.connections} connections. The server's memory is the sum of VmRSS
@@ -81,7 +82,9 @@ Run on ${report.startedAt} with
 ${report.command}
 \`\`\`
 
-(${report.seconds} s in all). Latencies are of 2xx answers; req/s counts every answer.
+(${report.seconds} s in all). Latencies are of 2xx answers, to the millisecond as autocannon records them; req/s
+counts every answer.
+
 ${markdownTable(report.rows)}
 
 Memory at rest (one second after the server first answered, before any load): ${Object.entries(report.idleRssMb)
@@ -100,7 +103,7 @@ row shows what a second process adds on this machine.
 ## Page latency as the catalogue grows
 
 One connection reading price-range pages (first pages and the pages after them through \`Link\`), ${
-    scaleChecked ? 'on the default data set and on one ten times larger' : 'on the default data set'
+    scaleChecked ? 'on the data set above and on one ten times larger' : 'on the data set above'
   }:
 
 ${pageLatencyTable(report.pageLatency)}
@@ -109,13 +112,13 @@ ${
   scaleChecked
     ? 'The ten-times data set was loaded into a second throw-away database just for this.'
     : 'The ten-times comparison is skipped by default because loading it takes a few minutes; run ' +
-      '`npm run bench -- --scale-check` to add a row for `--scale 10` (a second database with 10× everything).'
+      `\`npm run bench -- --scale-check\` to add a row for \`--scale ${Math.round(options.scale * 10_000) / 1000}\` (a second database with 10× everything).`
 }
 
 ## Running it
 
 \`\`\`sh
-npm run bench                                   # the numbers above: about ${Math.ceil(report.seconds / 60)} minutes on this machine
+npm run bench                                   # all defaults: 3 s warm-up, 10 s measured, 20 connections
 npm run bench -- --duration 30 --connections 50 # longer and harder
 npm run bench -- --scale 0.1 --duration 2       # a quick try on a small data set
 npm run bench -- --only product,create-order    # some scenarios only
@@ -127,5 +130,5 @@ npm run bench -- --keep                         # keep the bench_… database to
 Runs with \`--only\` or \`--cpu-prof\` write \`bench/results/latest.json\` but leave this page alone. The raw
 \`.cpuprofile\` files of a profiled run stay in \`bench/results/profiles/\` (open them in Chrome DevTools).
 `;
-  writeFileSync(path, text);
+  writeFileSync(path, await format(text, { ...(await resolveConfig(path)), parser: 'markdown' }));
 }

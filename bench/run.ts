@@ -205,7 +205,7 @@ async function main(options: Options, argv: string[]): Promise<void> {
   }
   // Only a full, unprofiled run speaks for the app; a partial or profiled one leaves the page as it was.
   if (options.only || options.cpuProf) return log('wrote bench/results/latest.json (docs/performance.md left alone)');
-  writePerformanceDoc(`${root}docs/performance.md`, report);
+  await writePerformanceDoc(`${root}docs/performance.md`, report);
   log('wrote bench/results/latest.json and docs/performance.md');
 }
 

@@ -117,7 +117,13 @@ export async function seed(url: string, sizes: Sizes, passwordHash: string): Pro
                 ELSE step.rank <= CASE o.status WHEN 'paid' THEN 1 WHEN 'shipped' THEN 2 WHEN 'delivered' THEN 3 ELSE 0 END
            END
       ORDER BY o.id, step.after;
-      DROP TABLE plan, plan_items`);
+      DROP TABLE plan, plan_items;
+      -- what staff marking an order paid records: a captured manual payment of its total
+      INSERT INTO payments (order_id, provider, amount, currency, status, amount_captured, provider_reference,
+                            created_at, updated_at)
+      SELECT id, 'manual', total, currency, 'captured', total, 'seed-' || id,
+        created_at + interval '1 hour', created_at + interval '1 hour'
+      FROM orders WHERE status IN ('paid', 'shipped', 'delivered') ORDER BY id`);
 
     // Rows were given explicit ids; the app's own inserts must carry on after them.
     for (const table of ['products', 'contacts', 'customers', 'orders']) {

@@ -20,6 +20,8 @@ import { customersRoutes } from './modules/customers/customers.routes.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { ordersRoutes } from './modules/orders/orders.routes.js';
+import { paymentsRoutes } from './modules/payments/payments.routes.js';
+import { paymentWebhookRoutes } from './modules/payments/webhooks.routes.js';
 import { productsRoutes } from './modules/products/products.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
 
@@ -87,6 +89,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const services = createServices(database.db, config, productCache);
   const { sessions, auth, staff, customers, contacts, products, stock, ledger, orders, idempotency } = services;
+  const { payments, providers } = services;
 
   // Before the docs, so that every route's access level is settled when the OpenAPI document records it.
   registerAuth(app, sessions);
@@ -101,6 +104,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(productsRoutes, { products, idempotency });
   await app.register(inventoryRoutes, { stock, ledger, idempotency });
   await app.register(ordersRoutes, { orders, idempotency });
+  await app.register(paymentsRoutes, { payments, idempotency });
+  await app.register(paymentWebhookRoutes, { payments, providers });
 
   if (config.admin) {
     const outcome = await staff.ensureAdmin(config.admin);

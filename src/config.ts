@@ -13,6 +13,8 @@ export const ConfigSchema = Type.Object({
   bodyLimit: Type.Integer({ minimum: 1024 }),
   tokenTtlSeconds: Type.Integer({ minimum: 1 }),
   workers: Type.Integer({ minimum: 1 }),
+  paymentWebhookSecret: Type.String(),
+  pendingOrderTtlMinutes: Type.Integer({ minimum: 0 }),
   redisUrl: Type.String(),
   corsOrigins: Type.Array(Type.String()),
   admin: Type.Union([
@@ -130,6 +132,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: parseInteger(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     tokenTtlSeconds: parseInteger(env, 'TOKEN_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
     workers: parseInteger(env, 'WORKERS', 1, 1, 64),
+    paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET ?? '',
+    pendingOrderTtlMinutes: parseInteger(env, 'PENDING_ORDER_TTL_MINUTES', 60, 0, 60 * 24 * 365),
     redisUrl: parseRedisUrl(env.REDIS_URL),
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     admin: parseAdmin(env),

@@ -8,6 +8,11 @@ import { createCustomersService } from './modules/customers/customers.service.js
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createInventoryLedger } from './modules/inventory/inventory.service.js';
 import { createOrdersService } from './modules/orders/orders.service.js';
+import { moneyByOrder } from './modules/payments/payments.repository.js';
+import { createPaymentsService } from './modules/payments/payments.service.js';
+import { manualProvider } from './modules/payments/providers/manual-provider.js';
+import type { PaymentProvider } from './modules/payments/providers/provider.js';
+import { createTestProvider } from './modules/payments/providers/test-provider.js';
 import { createProductCache } from './modules/products/product-cache.js';
 import { createProductsService } from './modules/products/products.service.js';
 import { createStockService } from './modules/products/stock.service.js';
@@ -23,9 +28,31 @@ export function createServices(db: Db, config: Config, productCache = createProd
   const ledger = createInventoryLedger({ db });
   const products = createProductsService({ db, storeCurrency: config.storeCurrency, ledger, cache: productCache });
   const stock = createStockService({ db, ledger, cache: productCache });
-  const orders = createOrdersService({ db, customers, contacts, stock, ledger });
+  const orders = createOrdersService({ db, customers, contacts, stock, ledger, money: moneyByOrder });
+  const providers = new Map<string, PaymentProvider>([
+    ['test', createTestProvider(config.paymentWebhookSecret)],
+    ['manual', manualProvider],
+  ]);
+  const payments = createPaymentsService({ db, orders, providers });
+  orders.attachMoney({
+    unwind: (tx, order) => payments.unwind(tx, order),
+    recordManualPayment: (tx, order) => payments.recordManualPayment(tx, order),
+  });
   const idempotency = createIdempotencyService({ db });
-  return { sessions, customers, staff, auth, contacts, ledger, products, stock, orders, idempotency };
+  return {
+    sessions,
+    customers,
+    staff,
+    auth,
+    contacts,
+    ledger,
+    products,
+    stock,
+    orders,
+    payments,
+    providers,
+    idempotency,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { badInput, HttpError } from './respond.js';
-import { toOrder, type Actor, type Address, type HistoryRow, type ItemRow, type OrderRow } from './reads.js';
+import { moneyOf, toOrder, type Actor, type Address, type HistoryRow, type ItemRow, type OrderRow } from './reads.js';
 
 type Line = { product_id: number; quantity: number };
 type Input = { customer_id?: number; items: Line[]; shipping_contact_id?: number | null };
@@ -111,9 +111,6 @@ async function place(client: pg.PoolClient, customerId: number, input: Input, by
     `INSERT INTO order_status_history (order_id, status, by) VALUES ($1, 'pending', $2) RETURNING status, created_at, by`,
     [order.id, by],
   );
-  return toOrder(
-    order,
-    items.rows.sort((a, b) => a.id - b.id),
-    history.rows,
-  );
+  const sorted = items.rows.sort((a, b) => a.id - b.id);
+  return toOrder(order, sorted, history.rows, await moneyOf(client, order.id));
 }

@@ -137,7 +137,30 @@ const addressOf = (a: Address | null): Address | null =>
     phone_number: a.phone_number,
   };
 
-export const toOrder = (o: OrderRow, items: ItemRow[], history: HistoryRow[]) => ({
+export type Money = { captured: number; refunded: number };
+
+/** amount_paid and payment_status as src/modules/payments/money.ts summarises them. */
+function summarize(total: number, { captured, refunded }: Money) {
+  const paid = captured - refunded;
+  if (refunded === 0) {
+    return {
+      amount_paid: paid,
+      payment_status: captured === 0 ? 'unpaid' : captured < total ? 'partially_paid' : 'paid',
+    };
+  }
+  return { amount_paid: paid, payment_status: paid > 0 ? 'partially_refunded' : 'refunded' };
+}
+
+export async function moneyOf(db: pg.Pool | pg.PoolClient, orderId: number): Promise<Money> {
+  const { rows } = await db.query<Money>(
+    `SELECT coalesce(sum(amount_captured), 0)::bigint AS captured, coalesce(sum(amount_refunded), 0)::bigint AS refunded
+     FROM payments WHERE order_id = $1`,
+    [orderId],
+  );
+  return rows[0]!;
+}
+
+export const toOrder = (o: OrderRow, items: ItemRow[], history: HistoryRow[], money: Money) => ({
   id: o.id,
   customer_id: o.customer_id,
   status: o.status,
@@ -146,6 +169,7 @@ export const toOrder = (o: OrderRow, items: ItemRow[], history: HistoryRow[]) =>
   subtotal: o.subtotal,
   total: o.total,
   currency: o.currency,
+  ...summarize(o.total, money),
   items: items.map((i) => ({ ...i })),
   status_history: history.map((h) => ({ status: h.status, at: h.created_at.toISOString(), by: h.by })),
   created_at: o.created_at.toISOString(),
@@ -168,5 +192,5 @@ export async function getOrder(pool: pg.Pool, id: number, actor: Actor) {
     'SELECT status, created_at, by FROM order_status_history WHERE order_id = $1 ORDER BY id',
     [id],
   );
-  return toOrder(order, items.rows, history.rows);
+  return toOrder(order, items.rows, history.rows, await moneyOf(pool, id));
 }

@@ -5,6 +5,7 @@ import { AppError, RateLimitedError, type ErrorKind, type FieldError } from '../
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
   invalid_input: 400,
+  payment_required: 402,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
@@ -18,6 +19,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  402: 'Payment Required',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',

@@ -55,6 +55,7 @@ export async function respondOnce<T>(
 
 function send<T, R extends FastifyReply>(reply: R, created: Created<T>): R {
   if (created.location) reply.header('Location', created.location);
+  if (created.status >= 400) return sendProblem(reply, created.body as Problem) as R;
   return reply.code(created.status).send(created.body) as R;
 }
 

@@ -4,6 +4,7 @@ import { ProblemSchema } from './errors.js';
 const DESCRIPTIONS: Record<number, string> = {
   400: 'invalid input; `errors` names each field',
   401: 'missing, expired or revoked bearer token',
+  402: 'the payment was declined; the attempt is kept as failed',
   403: 'the caller may not use this route',
   404: 'no such resource',
   409: 'conflicts with the current state',

@@ -3,6 +3,7 @@ export type FieldError = { field: string; message: string };
 /** What went wrong, in domain terms; http/errors.ts alone decides which HTTP status each kind becomes. */
 export type ErrorKind =
   | 'invalid_input'
+  | 'payment_required'
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'

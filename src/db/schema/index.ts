@@ -5,3 +5,4 @@ export * from './products.js';
 export * from './accounts.js';
 export * from './idempotency.js';
 export * from './inventory.js';
+export * from './payments.js';

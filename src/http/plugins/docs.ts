@@ -12,7 +12,18 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         description:
           'Customers, contacts, products and orders of an online store. Send `Authorization: Bearer <token>` from POST /auth/login. Errors are application/problem+json (RFC 9457). Lists are JSON arrays paged by `limit` and an opaque `cursor`; the next page is in the `Link` header.',
       },
-      tags: ['auth', 'customers', 'contacts', 'products', 'orders', 'staff', 'health'].map((name) => ({ name })),
+      tags: [
+        'auth',
+        'customers',
+        'contacts',
+        'products',
+        'orders',
+        'payments',
+        'webhooks',
+        'inventory',
+        'staff',
+        'health',
+      ].map((name) => ({ name })),
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'a token from POST /auth/login' },

@@ -88,6 +88,14 @@ const EXPECTED: Record<string, Statuses | Skip> = {
   'GET /orders/:id':                                      [ 401,      200,  404,  200 ],
   'PATCH /orders/:id':                                    [ 401,      403,  403,  200 ], // a fresh pending order each
   'POST /orders/:id/cancel':                              [ 401,      200,  404,  200 ], // a fresh pending order each
+
+  'POST /orders/:id/payments':                            [ 401,      201,  404,  201 ], // a fresh pending order each
+  'GET /orders/:id/payments':                             [ 401,      200,  404,  200 ],
+  'GET /payments/:id':                                    [ 401,      200,  404,  200 ],
+  'POST /payments/:id/capture':                           [ 401,      403,  403,  200 ], // a fresh authorization each
+  'POST /payments/:id/void':                              [ 401,      403,  403,  200 ], // a fresh authorization each
+  'POST /payments/:id/refunds':                           [ 401,      403,  403,  201 ],
+  'POST /webhooks/payments/:provider':                    [ 400,      400,  400,  400 ], // unsigned: refused for all
 };
 
 type Json = Record<string, unknown>;
@@ -165,6 +173,14 @@ describe('authorization matrix', () => {
   };
 
   const freshOrderOfA = () => anOrder(app, callers.A, { items: [{ product_id: product.id, quantity: 1 }] });
+
+  /** A payment by A on a fresh order: captured, or only authorized. */
+  const freshPaymentOfA = async (capture: boolean) =>
+    expectStatus<{ id: number }>(app, callers.A, 201, 'POST', `/orders/${(await freshOrderOfA()).id}/payments`, {
+      provider: 'test',
+      payment_method: 'pm_card_ok',
+      capture,
+    });
 
   /** A customer who signed up just now; in column A they are the one who calls. */
   async function freshOwner(who: Who): Promise<{ owner: Caller & { customer: Customer }; as?: Caller }> {
@@ -246,6 +262,23 @@ describe('authorization matrix', () => {
     'GET /orders/:id': () => ({ path: `/orders/${orderOfA.id}` }),
     'PATCH /orders/:id': async () => ({ path: `/orders/${(await freshOrderOfA()).id}`, body: { status: 'paid' } }),
     'POST /orders/:id/cancel': async () => ({ path: `/orders/${(await freshOrderOfA()).id}/cancel` }),
+
+    'POST /orders/:id/payments': async () => ({
+      path: `/orders/${(await freshOrderOfA()).id}/payments`,
+      body: { provider: 'test', payment_method: 'pm_card_ok' },
+    }),
+    'GET /orders/:id/payments': () => ({ path: `/orders/${orderOfA.id}/payments` }),
+    'GET /payments/:id': async () => ({ path: `/payments/${(await freshPaymentOfA(true)).id}` }),
+    'POST /payments/:id/capture': async () => ({ path: `/payments/${(await freshPaymentOfA(false)).id}/capture` }),
+    'POST /payments/:id/void': async () => ({ path: `/payments/${(await freshPaymentOfA(false)).id}/void` }),
+    'POST /payments/:id/refunds': async () => ({
+      path: `/payments/${(await freshPaymentOfA(true)).id}/refunds`,
+      body: { amount: 1, reason: 'goodwill' },
+    }),
+    'POST /webhooks/payments/:provider': () => ({
+      path: '/webhooks/payments/test',
+      body: { id: 'evt_unsigned', type: 'payment.succeeded', provider_reference: 'x', amount: 1 },
+    }),
   };
 
   it('has exactly one row for every route the app serves (add a row when you add a route)', () => {

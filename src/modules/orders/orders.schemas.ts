@@ -56,6 +56,10 @@ export const Order = Type.Object({
   subtotal: Type.Integer(),
   total: Type.Integer(),
   currency: Type.String(),
+  amount_paid: Type.Integer({ description: "captured minus refunded over the order's payments, minor units" }),
+  payment_status: Type.Union(
+    ['unpaid', 'partially_paid', 'paid', 'partially_refunded', 'refunded'].map((s) => Type.Literal(s)),
+  ),
   items: Type.Array(OrderItem),
   status_history: Type.Array(
     Type.Object({

@@ -9,11 +9,17 @@ import type { ContactsService } from '../contacts/contacts.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { InventoryLedger } from '../inventory/inventory.service.js';
 import type { StockService } from '../products/stock.service.js';
+import { summarize } from '../payments/money.js';
 import { assertMayCancel, assertTransition } from './order-lifecycle.js';
 import type { CreateOrderBody, Order } from './orders.schemas.js';
 import * as repo from './orders.repository.js';
 
-function toOrder(row: repo.OrderRow, items: repo.OrderItemRow[], history: repo.HistoryRow[]): Order {
+function toOrder(
+  row: repo.OrderRow,
+  items: repo.OrderItemRow[],
+  history: repo.HistoryRow[],
+  money: { captured: number; refunded: number },
+): Order {
   return {
     id: row.id,
     customer_id: row.customerId,
@@ -23,6 +29,7 @@ function toOrder(row: repo.OrderRow, items: repo.OrderItemRow[], history: repo.H
     subtotal: row.subtotal,
     total: row.total,
     currency: row.currency,
+    ...summarize(row.total, money.captured, money.refunded),
     items: items.map((item) => ({
       id: item.id,
       product_id: item.productId,
@@ -42,14 +49,29 @@ type Deps = {
   contacts: ContactsService;
   stock: StockService;
   ledger: InventoryLedger;
+  money: (executor: Db, orderIds: number[]) => Promise<Map<number, { captured: number; refunded: number }>>;
 };
 
-export function createOrdersService({ db, customers, contacts, stock, ledger }: Deps) {
-  /** Items and histories for a set of orders: three queries whatever the number of orders. */
+/** What the payments module does when an order's status moves; attached once both services exist. */
+export type OrderMoney = {
+  /** Before a cancellation: refund what was captured, void what is open, all in the same transaction. */
+  unwind(tx: Db, order: repo.OrderRow, by: string): Promise<void>;
+  /** Staff marking an order paid: records a captured manual payment of what is open. */
+  recordManualPayment(tx: Db, order: repo.OrderRow, by: string): Promise<void>;
+};
+
+const NONE = { captured: 0, refunded: 0 };
+
+export function createOrdersService({ db, customers, contacts, stock, ledger, money }: Deps) {
+  let orderMoney: OrderMoney | undefined;
+
+  /** Items, histories and money for a set of orders: four queries whatever the number of orders. */
   async function present(executor: Db, rows: repo.OrderRow[]): Promise<Order[]> {
     const ids = rows.map((r) => r.id);
-    const [items, history] = [await repo.itemsByOrder(executor, ids), await repo.historyByOrder(executor, ids)];
-    return rows.map((r) => toOrder(r, items.get(r.id) ?? [], history.get(r.id) ?? []));
+    const items = await repo.itemsByOrder(executor, ids);
+    const history = await repo.historyByOrder(executor, ids);
+    const paid = await money(executor, ids);
+    return rows.map((r) => toOrder(r, items.get(r.id) ?? [], history.get(r.id) ?? [], paid.get(r.id) ?? NONE));
   }
 
   async function page(filter: { customerId?: number; status?: OrderStatus }, limit: number, cursor?: string) {
@@ -66,22 +88,40 @@ export function createOrdersService({ db, customers, contacts, stock, ledger }: 
     return row;
   }
 
-  async function moveTo(tx: Db, order: repo.OrderRow, status: OrderStatus, actor: Actor | null): Promise<Order> {
+  async function moveTo(tx: Db, order: repo.OrderRow, status: OrderStatus, by: string): Promise<Order> {
+    if (status === 'cancelled') await orderMoney?.unwind(tx, order, by);
+    if (status === 'paid') await orderMoney?.recordManualPayment(tx, order, by);
     if (status === 'cancelled') {
       const items = (await repo.itemsByOrder(tx, [order.id])).get(order.id) ?? [];
       const lines = items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
       await stock.restock(tx, lines);
       await ledger.record(
         tx,
-        lines.map((l) => ({ ...l, type: 'cancellation' as const, orderId: order.id, actor: actorLabel(actor) })),
+        lines.map((l) => ({ ...l, type: 'cancellation' as const, orderId: order.id, actor: by })),
       );
     }
     const row = await repo.setStatus(tx, order.id, status);
-    await repo.insertHistory(tx, order.id, status, actorLabel(actor));
+    await repo.insertHistory(tx, order.id, status, by);
     return (await present(tx, [row]))[0]!;
   }
 
   return {
+    attachMoney(hooks: OrderMoney): void {
+      orderMoney = hooks;
+    },
+
+    lockVisible,
+
+    /** Moves a pending order to paid once captured minus refunded covers its total. */
+    async settle(tx: Db, orderId: number, by: string): Promise<void> {
+      const order = await repo.lockOrder(tx, orderId);
+      if (!order || order.status !== 'pending') return;
+      const paid = (await money(tx, [orderId])).get(orderId) ?? NONE;
+      if (paid.captured - paid.refunded < order.total) return;
+      await repo.setStatus(tx, orderId, 'paid');
+      await repo.insertHistory(tx, orderId, 'paid', by);
+    },
+
     async create(input: CreateOrderBody, actor: Actor | null, executor: Db = db): Promise<Order> {
       const customerId = input.customer_id ?? ownCustomerId(actor);
       if (customerId === undefined) throw invalidField('customer_id', 'customer_id is required');
@@ -188,7 +228,7 @@ export function createOrdersService({ db, customers, contacts, stock, ledger }: 
       return inTransaction(executor, async (tx) => {
         const order = await lockVisible(tx, id, actor);
         assertMayCancel(order.status, actor);
-        return moveTo(tx, order, 'cancelled', actor);
+        return moveTo(tx, order, 'cancelled', actorLabel(actor));
       });
     },
 
@@ -197,7 +237,7 @@ export function createOrdersService({ db, customers, contacts, stock, ledger }: 
         const order = await lockVisible(tx, id, actor);
         if (ifMatch !== undefined) assertIfMatch(ifMatch, (await present(tx, [order]))[0]);
         assertTransition(order.status, status);
-        return moveTo(tx, order, status, actor);
+        return moveTo(tx, order, status, actorLabel(actor));
       });
     },
   };
