@@ -13,7 +13,7 @@ import { registerEtags } from './http/plugins/etag.js';
 import { registerRequestIds, requestIdOptions } from './http/plugins/request-id.js';
 import { registerSecurity } from './http/plugins/security.js';
 import { registerValidation } from './http/validation.js';
-import { createServices } from './services.js';
+import { createServices, type Services } from './services.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { contactsRoutes } from './modules/contacts/contacts.routes.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
@@ -29,6 +29,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     database: Database;
+    /** The wired services, for scripts and tests that act without HTTP (the unpaid-order sweep, say). */
+    services: Services;
   }
 }
 
@@ -88,6 +90,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerEtags(app);
 
   const services = createServices(database.db, config, productCache);
+  app.decorate('services', services);
   const { sessions, auth, staff, customers, contacts, products, stock, ledger, orders, idempotency } = services;
   const { payments, providers } = services;
 
@@ -106,6 +109,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(ordersRoutes, { orders, idempotency });
   await app.register(paymentsRoutes, { payments, idempotency });
   await app.register(paymentWebhookRoutes, { payments, providers });
+
+  if (config.pendingOrderTtlMinutes > 0) {
+    const sweep = () =>
+      orders
+        .expirePendingOrders(config.pendingOrderTtlMinutes)
+        .then((count) => count > 0 && app.log.info({ count }, 'cancelled unpaid orders past PENDING_ORDER_TTL_MINUTES'))
+        .catch((error: unknown) => app.log.warn({ err: error }, 'the unpaid-order sweep failed; it will run again'));
+    const timer = setInterval(() => void sweep(), 30_000);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+  }
 
   if (config.admin) {
     const outcome = await staff.ensureAdmin(config.admin);

@@ -83,3 +83,20 @@ export async function setStatus(db: Db, id: number, status: OrderStatus): Promis
     .returning();
   return row!;
 }
+
+/** Pending orders older than the TTL that hold no captured money: the ones the server cancels by itself. */
+export async function expiredPendingOrderIds(db: Db, ttlMinutes: number, take: number): Promise<number[]> {
+  const rows = await db
+    .select({ id: orders.id })
+    .from(orders)
+    .where(
+      and(
+        eq(orders.status, 'pending'),
+        sql`${orders.createdAt} < now() - make_interval(mins => ${ttlMinutes})`,
+        sql`NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = ${orders.id} AND p.amount_captured > p.amount_refunded)`,
+      ),
+    )
+    .orderBy(asc(orders.id))
+    .limit(take);
+  return rows.map((r) => r.id);
+}

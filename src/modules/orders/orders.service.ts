@@ -112,6 +112,24 @@ export function createOrdersService({ db, customers, contacts, stock, ledger, mo
 
     lockVisible,
 
+    /**
+     * Cancels pending orders left unpaid past the TTL, returning their stock and voiding open payments. Each is
+     * re-checked under its row lock, so a payment landing at the same moment wins.
+     */
+    async expirePendingOrders(ttlMinutes: number): Promise<number> {
+      let cancelled = 0;
+      for (const id of await repo.expiredPendingOrderIds(db, ttlMinutes, 100)) {
+        await inTransaction(db, async (tx) => {
+          const order = await repo.lockOrder(tx, id);
+          if (!order || order.status !== 'pending') return;
+          if (!(await repo.expiredPendingOrderIds(tx, ttlMinutes, 100)).includes(id)) return;
+          await moveTo(tx, order, 'cancelled', 'system');
+          cancelled++;
+        });
+      }
+      return cancelled;
+    },
+
     /** Moves a pending order to paid once captured minus refunded covers its total. */
     async settle(tx: Db, orderId: number, by: string): Promise<void> {
       const order = await repo.lockOrder(tx, orderId);
