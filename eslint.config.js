@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'drizzle/', 'data/', 'coverage/', 'eslint.config.js'] },
+  { ignores: ['node_modules/', 'drizzle/', 'data/', 'coverage/', 'dist/', 'eslint.config.js'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

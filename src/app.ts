@@ -70,7 +70,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('config', config);
   app.decorate('database', { getter: () => database });
   const bus = config.redisUrl
-    ? createRedisBus(config.redisUrl, (error) => app.log.warn({ err: error }, 'redis: %s', error.message))
+    ? await createRedisBus(config.redisUrl, (error) => app.log.warn({ err: error }, 'redis: %s', error.message))
     : undefined;
   // Several processes without a bus cannot tell each other about writes, so they do without the cache.
   const productCache = createProductCache({ enabled: config.workers === 1 || bus !== undefined, bus });

@@ -1,8 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Config } from '../config.js';
@@ -37,6 +35,12 @@ export async function createDatabase(
     const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
     return { kind: 'postgres', db, pool, url: config.databaseUrl, close: () => pool.end() };
   }
+  // Loaded only when used: PGlite's module alone costs a server on PostgreSQL some 45 MB of memory.
+  const [{ PGlite }, { pg_trgm }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('drizzle-orm/pglite'),
+  ]);
   let client: PGlite;
   if (config.databaseUrl === 'memory://') {
     client = new PGlite({ extensions: { pg_trgm } });

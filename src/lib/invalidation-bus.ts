@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 
 const CHANNEL = 'storefront:product-invalidations';
 
@@ -13,7 +12,9 @@ export type InvalidationBus = {
   close(): Promise<void>;
 };
 
-export function createRedisBus(url: string, onError: (error: Error) => void): InvalidationBus {
+export async function createRedisBus(url: string, onError: (error: Error) => void): Promise<InvalidationBus> {
+  // Loaded only when REDIS_URL is set.
+  const { Redis } = await import('ioredis');
   const origin = randomUUID();
   const publisher = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   const subscriber = new Redis(url, { maxRetriesPerRequest: null });
