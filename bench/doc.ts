@@ -4,6 +4,14 @@ import { goalsList, markdownTable, pageLatencyTable, SERVERS, type Report } from
 
 const n = (value: number) => value.toLocaleString('en');
 
+/** Rows measured while the machine was busy with something else are worth less: say which. */
+function disturbance(report: Report): string {
+  const busy = report.rows.filter((r) => (r.otherCpu ?? 0) > 0.2);
+  if (busy.length === 0) return 'No row was disturbed: other work never took more than 0.2 of a core.';
+  const list = busy.map((r) => `${SERVERS[r.server]} ${r.scenario} (${r.otherCpu})`).join(', ');
+  return `**These rows shared the machine with other work (more than 0.2 of a core) and read low:** ${list}.`;
+}
+
 /** docs/performance.md, rewritten from the report of the run that just finished (Prettier-clean, as CI checks). */
 export async function writePerformanceDoc(path: string, report: Report): Promise<void> {
   const { machine, options, sizes } = report;
@@ -41,14 +49,14 @@ bench/doc.ts. The raw numbers of the last run are in \`bench/results/latest.json
 | product | \`GET /products/{id}\`, random ids from the chosen 10,000 |
 | product-pages | \`GET /products?limit=50&min_price=…&max_price=…&sort=price\` (or \`-price\`), a range holding 1–3 % of the catalogue, then up to 9 more pages through the \`Link\` header |
 | customer | \`GET /customers/{id}\` as that customer (bearer token); the answer lists its contact ids |
-| order | \`GET /orders/{id}\` with items and status history, as its owner |
+| order | \`GET /orders/{id}\` with items, status history and payment summary, as its owner |
 | create-order | \`POST /orders\` with 2 random products (quantity 1–3) and the customer's contact as shipping address |
 
 ## The floor
 
 \`bench/floor/\` serves the same five routes with \`node:http\`, \`pg\` (a Pool of 10, like the app) and
 hand-written SQL: the same bearer check (SHA-256 lookup in \`sessions\` with \`expires_at > now()\`), the same
-reads one query at a time as the app makes them, the same JSON (fields, order, values), the same \`ETag\` and
+reads as the app makes them (the same queries, one round trip each, so the comparison is not about SQL), the same JSON (fields, order, values), the same \`ETag\` and
 \`Link\` headers. Its \`POST /orders\` writes the same rows in one transaction: the order, its items, a conditional
 \`UPDATE … WHERE stock >= qty\` per product in id order, one \`order\` ledger movement per item and a status history
 row by \`customer:<id>\`, retried on deadlock or serialization failure, answering 201 with \`Location\`. It skips
@@ -83,7 +91,9 @@ ${report.command}
 \`\`\`
 
 (${report.seconds} s in all). Latencies are of 2xx answers, to the millisecond as autocannon records them; req/s
-counts every answer.
+counts every answer. _Other CPU_ is the CPU, in cores, that went to processes outside the benchmark (not the
+server, its database backends, the load generator or the runner) during that row's warm-up and measurement.
+${disturbance(report)}
 
 ${markdownTable(report.rows)}
 

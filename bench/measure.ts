@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { watchOtherCpu } from './cpu.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { sampleRss, type Server } from './servers.js';
 
@@ -8,13 +9,15 @@ const LOAD_ENTRY = fileURLToPath(new URL('./load.ts', import.meta.url));
 /** Runs one scenario from a separate load-generator process while sampling the server's memory. */
 export async function measure(
   server: Server,
+  database: string,
   job: Omit<LoadJob, 'url'>,
-): Promise<{ result: LoadResult; peakRssMb: number; processes: string[] }> {
+): Promise<{ result: LoadResult; peakRssMb: number; processes: string[]; otherCpu: number }> {
   const rss = sampleRss(server.child.pid!);
+  const otherCpu = watchOtherCpu(server.child.pid!, database);
   try {
     const result = await runLoad({ ...job, url: server.url }, (job.warmup + job.duration + 60) * 1000);
     const { peakMb, processes } = rss.stop();
-    return { result, peakRssMb: peakMb, processes };
+    return { result, peakRssMb: peakMb, processes, otherCpu: otherCpu(result.cpuSeconds) };
   } finally {
     rss.stop();
   }

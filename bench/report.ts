@@ -16,9 +16,19 @@ export type Row = {
   peakRssMb?: number;
   /** app req/s over floor req/s for the same scenario. */
   ratio?: number;
+  /** CPU (in cores) that went to processes outside the benchmark while this row was measured. */
+  otherCpu?: number;
 };
 
-export type PageLatency = { scale: number; products: number; requests: number; p50: number; p99: number; mean: number };
+export type PageLatency = {
+  scale: number;
+  products: number;
+  requests: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  otherCpu: number;
+};
 export type Goal = { goal: string; met: boolean; detail: string };
 
 export type Report = {
@@ -94,8 +104,8 @@ const fixed = (n: number | undefined, digits = 0) => (n === undefined ? '' : n.t
 
 export function markdownTable(rows: Row[]): string {
   const lines = [
-    '| Scenario | Server | req/s | p50 ms | p99 ms | max ms | errors | non-2xx | peak RSS MB | app/floor |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Scenario | Server | req/s | p50 ms | p99 ms | max ms | errors | non-2xx | peak RSS MB | app/floor | other CPU |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     const r = row.result;
@@ -104,7 +114,7 @@ export function markdownTable(rows: Row[]): string {
       : [row.skipped ?? 'not measured', '', '', '', '', ''];
     const ratio = row.server === 'floor' ? '—' : fixed(row.ratio, 2);
     lines.push(
-      `| ${SCENARIOS[row.scenario]} | ${SERVERS[row.server]} | ${cells.join(' | ')} | ${fixed(row.peakRssMb)} | ${ratio} |`,
+      `| ${SCENARIOS[row.scenario]} | ${SERVERS[row.server]} | ${cells.join(' | ')} | ${fixed(row.peakRssMb)} | ${ratio} | ${fixed(row.otherCpu, 2)} |`,
     );
   }
   return lines.join('\n');
@@ -112,11 +122,11 @@ export function markdownTable(rows: Row[]): string {
 
 export function pageLatencyTable(latencies: PageLatency[]): string {
   return [
-    '| Data set | products | pages read | p50 ms | p99 ms | mean ms |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| Data set | products | pages read | p50 ms | p99 ms | mean ms | other CPU |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...latencies.map(
       (l) =>
-        `| --scale ${l.scale} | ${l.products.toLocaleString('en')} | ${l.requests} | ${fixed(l.p50, 1)} | ${fixed(l.p99, 1)} | ${fixed(l.mean, 2)} |`,
+        `| --scale ${l.scale} | ${l.products.toLocaleString('en')} | ${l.requests} | ${fixed(l.p50, 1)} | ${fixed(l.p99, 1)} | ${fixed(l.mean, 2)} | ${fixed(l.otherCpu, 2)} |`,
     ),
   ].join('\n');
 }

@@ -78,15 +78,21 @@ async function workersRunning(server: Server): Promise<number> {
     .length;
 }
 
-async function pageLatency(server: Server, fixturePath: string, scale: number, products: number): Promise<PageLatency> {
-  const { result } = await measure(server, {
+async function pageLatency(
+  server: Server,
+  db: { name: string; fixturePath: string },
+  scale: number,
+  products: number,
+): Promise<PageLatency> {
+  const { result, otherCpu } = await measure(server, db.name, {
     scenario: 'product-pages',
-    fixturePath,
+    fixturePath: db.fixturePath,
     connections: 1,
     warmup: 1,
     duration: 5,
   });
-  return { scale, products, requests: result.requests, p50: result.p50, p99: result.p99, mean: result.mean };
+  const { requests, p50, p99, mean } = result;
+  return { scale, products, requests, p50, p99, mean, otherCpu };
 }
 
 async function main(options: Options, argv: string[]): Promise<void> {
@@ -159,15 +165,15 @@ async function main(options: Options, argv: string[]): Promise<void> {
 
   for (const scenario of scenarios) {
     for (const [key, server] of servers) {
-      const { result, peakRssMb, processes: seen } = await measure(server, { ...job, scenario });
-      rows.push({ server: key, scenario, result, peakRssMb });
+      const { result, peakRssMb, processes: seen, otherCpu } = await measure(server, db.name, { ...job, scenario });
+      rows.push({ server: key, scenario, result, peakRssMb, otherCpu });
       processes[key] = [...new Set([...(processes[key] ?? []), ...seen])];
       log(
-        `${SERVERS[key].padEnd(15)} ${scenario.padEnd(13)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  max ${result.max} ms  errors ${result.errors}  non-2xx ${result.non2xx}  peak RSS ${peakRssMb} MB`,
+        `${SERVERS[key].padEnd(15)} ${scenario.padEnd(13)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  max ${result.max} ms  errors ${result.errors}  non-2xx ${result.non2xx}  peak RSS ${peakRssMb} MB  other CPU ${otherCpu}`,
       );
     }
   }
-  latencies.push(await pageLatency(servers.get('app1')!, db.fixturePath, options.scale, db.sizes.products));
+  latencies.push(await pageLatency(servers.get('app1')!, db, options.scale, db.sizes.products));
   log(`page latency at --scale ${options.scale}: p50 ${latencies[0]!.p50} ms, p99 ${latencies[0]!.p99} ms`);
   for (const server of servers.values()) await stop(server);
   const order = (r: Row) => SCENARIO_NAMES.indexOf(r.scenario) * 10 + Object.keys(SERVERS).indexOf(r.server);
@@ -214,7 +220,7 @@ async function scaleCheck(options: Options, latencies: PageLatency[]): Promise<v
   const bigScale = Math.round(options.scale * 10_000) / 1000;
   const big = await prepare(options, bigScale, 10);
   const server = await start('app (scale check)', APP_ENTRY, { DATABASE_URL: big.url, WORKERS: '1' });
-  const latency = await pageLatency(server, big.fixturePath, bigScale, big.sizes.products);
+  const latency = await pageLatency(server, big, bigScale, big.sizes.products);
   latencies.push(latency);
   log(`page latency at --scale ${bigScale}: p50 ${latency.p50} ms, p99 ${latency.p99} ms`);
   await stop(server);

@@ -1,5 +1,6 @@
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import { sessions } from '../../db/schema/index.js';
 import type { AccountRef } from '../../lib/actor.js';
 
@@ -14,11 +15,16 @@ export async function insertSession(db: Db, tokenHash: string, owner: AccountRef
   });
 }
 
+/** Runs on every authenticated request, so it is prepared once. */
 export async function findLiveSession(db: Db, tokenHash: string): Promise<SessionRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(sessions)
-    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, sql`now()`)));
+  const query = prepared(db, 'session_by_hash', (d) =>
+    d
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.tokenHash, sql.placeholder('hash')), gt(sessions.expiresAt, sql`now()`)))
+      .prepare('session_by_hash'),
+  );
+  const [row] = await query.execute({ hash: tokenHash });
   return row;
 }
 

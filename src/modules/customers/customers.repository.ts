@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import { contacts, customerContacts, customers, orders } from '../../db/schema/index.js';
 
 export type CustomerRow = typeof customers.$inferSelect;
@@ -10,11 +11,22 @@ export type CustomerWrite = Partial<
 const live = isNull(customers.deletedAt);
 
 export async function findLiveCustomer(db: Db, id: number, forUpdate = false): Promise<CustomerRow | undefined> {
-  const query = db
-    .select()
-    .from(customers)
-    .where(and(eq(customers.id, id), live));
-  const [row] = forUpdate ? await query.for('update') : await query;
+  if (forUpdate) {
+    const [locked] = await db
+      .select()
+      .from(customers)
+      .where(and(eq(customers.id, id), live))
+      .for('update');
+    return locked;
+  }
+  const query = prepared(db, 'customer_by_id', (d) =>
+    d
+      .select()
+      .from(customers)
+      .where(and(eq(customers.id, sql.placeholder('id')), live))
+      .prepare('customer_by_id'),
+  );
+  const [row] = await query.execute({ id });
   return row;
 }
 
@@ -31,11 +43,14 @@ export function listLiveCustomers(db: Db, afterId: number | undefined, take: num
 export async function contactIdsByCustomer(db: Db, customerIds: number[]): Promise<Map<number, number[]>> {
   const result = new Map<number, number[]>(customerIds.map((id) => [id, []]));
   if (customerIds.length === 0) return result;
-  const rows = await db
-    .select({ customerId: customerContacts.customerId, contactId: customerContacts.contactId })
-    .from(customerContacts)
-    .where(inArray(customerContacts.customerId, customerIds))
-    .orderBy(asc(customerContacts.contactId));
+  const rows =
+    customerIds.length === 1
+      ? await contactIdsOfOne(db, customerIds[0]!)
+      : await db
+          .select({ customerId: customerContacts.customerId, contactId: customerContacts.contactId })
+          .from(customerContacts)
+          .where(inArray(customerContacts.customerId, customerIds))
+          .orderBy(asc(customerContacts.contactId));
   for (const row of rows) result.get(row.customerId)?.push(row.contactId);
   return result;
 }
@@ -123,4 +138,15 @@ export async function findLiveCustomerByLogin(db: Db, login: string): Promise<Cu
     .from(customers)
     .where(and(eq(sql`lower(${column})`, lower), live));
   return row;
+}
+
+function contactIdsOfOne(db: Db, customerId: number) {
+  return prepared(db, 'contact_ids_of_customer', (d) =>
+    d
+      .select({ customerId: customerContacts.customerId, contactId: customerContacts.contactId })
+      .from(customerContacts)
+      .where(eq(customerContacts.customerId, sql.placeholder('id')))
+      .orderBy(asc(customerContacts.contactId))
+      .prepare('contact_ids_of_customer'),
+  ).execute({ id: customerId });
 }

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import { orderItems, orders, orderStatusHistory, type OrderStatus } from '../../db/schema/index.js';
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -15,7 +16,14 @@ export function insertItems(db: Db, values: (typeof orderItems.$inferInsert)[]):
 }
 
 export async function findOrder(db: Db, id: number): Promise<OrderRow | undefined> {
-  const [row] = await db.select().from(orders).where(eq(orders.id, id));
+  const query = prepared(db, 'order_by_id', (d) =>
+    d
+      .select()
+      .from(orders)
+      .where(eq(orders.id, sql.placeholder('id')))
+      .prepare('order_by_id'),
+  );
+  const [row] = await query.execute({ id });
   return row;
 }
 
@@ -42,11 +50,18 @@ export function listOrders(
 export async function itemsByOrder(db: Db, orderIds: number[]): Promise<Map<number, OrderItemRow[]>> {
   const result = new Map<number, OrderItemRow[]>(orderIds.map((id) => [id, []]));
   if (orderIds.length === 0) return result;
-  const rows = await db
-    .select()
-    .from(orderItems)
-    .where(inArray(orderItems.orderId, orderIds))
-    .orderBy(asc(orderItems.id));
+  // One order (a single read, a create) is the hot path: a prepared query.
+  const rows =
+    orderIds.length === 1
+      ? await prepared(db, 'items_of_order', (d) =>
+          d
+            .select()
+            .from(orderItems)
+            .where(eq(orderItems.orderId, sql.placeholder('id')))
+            .orderBy(asc(orderItems.id))
+            .prepare('items_of_order'),
+        ).execute({ id: orderIds[0] })
+      : await db.select().from(orderItems).where(inArray(orderItems.orderId, orderIds)).orderBy(asc(orderItems.id));
   for (const row of rows) result.get(row.orderId)?.push(row);
   return result;
 }
@@ -61,11 +76,21 @@ export async function insertHistory(db: Db, orderId: number, status: OrderStatus
 export async function historyByOrder(db: Db, orderIds: number[]): Promise<Map<number, HistoryRow[]>> {
   const result = new Map<number, HistoryRow[]>(orderIds.map((id) => [id, []]));
   if (orderIds.length === 0) return result;
-  const rows = await db
-    .select()
-    .from(orderStatusHistory)
-    .where(inArray(orderStatusHistory.orderId, orderIds))
-    .orderBy(asc(orderStatusHistory.id));
+  const rows =
+    orderIds.length === 1
+      ? await prepared(db, 'history_of_order', (d) =>
+          d
+            .select()
+            .from(orderStatusHistory)
+            .where(eq(orderStatusHistory.orderId, sql.placeholder('id')))
+            .orderBy(asc(orderStatusHistory.id))
+            .prepare('history_of_order'),
+        ).execute({ id: orderIds[0] })
+      : await db
+          .select()
+          .from(orderStatusHistory)
+          .where(inArray(orderStatusHistory.orderId, orderIds))
+          .orderBy(asc(orderStatusHistory.id));
   for (const row of rows) result.get(row.orderId)?.push(row);
   return result;
 }

@@ -90,9 +90,9 @@ export const paymentsRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { pay
       },
     },
     async (request, reply) => {
-      await respondOnce(request, reply, idempotency, async () => ({
+      await respondOnce(request, reply, idempotency, async (executor) => ({
         status: 200,
-        body: await payments.capture(request.params.id, request.body.amount, request.actor),
+        body: await payments.capture(request.params.id, request.body.amount, request.actor, executor),
       }));
       return reply;
     },
@@ -111,9 +111,9 @@ export const paymentsRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { pay
       },
     },
     async (request, reply) => {
-      await respondOnce(request, reply, idempotency, async () => ({
+      await respondOnce(request, reply, idempotency, async (executor) => ({
         status: 200,
-        body: await payments.void(request.params.id, request.actor),
+        body: await payments.void(request.params.id, request.actor, executor),
       }));
       return reply;
     },

@@ -177,8 +177,8 @@ export function createPaymentsService({ db, orders, providers }: Deps) {
       return present(db, await repo.paymentsOfOrder(db, orderId));
     },
 
-    async capture(id: number, amount: number | undefined, actor: Actor | null): Promise<Payment> {
-      return inTransaction(db, async (tx) => {
+    async capture(id: number, amount: number | undefined, actor: Actor | null, executor: Db = db): Promise<Payment> {
+      return inTransaction(executor, async (tx) => {
         const { payment } = await lockVisible(tx, id, actor);
         if (payment.status !== 'authorized') throw wrongState(payment, 'captured');
         const take = amount ?? payment.amount;
@@ -194,8 +194,8 @@ export function createPaymentsService({ db, orders, providers }: Deps) {
       });
     },
 
-    async void(id: number, actor: Actor | null): Promise<Payment> {
-      return inTransaction(db, async (tx) => {
+    async void(id: number, actor: Actor | null, executor: Db = db): Promise<Payment> {
+      return inTransaction(executor, async (tx) => {
         const { payment } = await lockVisible(tx, id, actor);
         if (payment.status !== 'authorized' && payment.status !== 'pending') throw wrongState(payment, 'voided');
         await providers.get(payment.provider)!.void(payment.providerReference ?? '');

@@ -16,7 +16,13 @@ import {
 import { anonymous, send, staff, TEST_ADMIN, type Caller } from '../../../test/http.js';
 
 type PaymentStatus = 'pending' | 'authorized' | 'captured' | 'partially_refunded' | 'refunded' | 'voided' | 'failed';
-type Refund = { id: number; amount: number; reason: string | null; provider_reference: string | null; created_at: string };
+type Refund = {
+  id: number;
+  amount: number;
+  reason: string | null;
+  provider_reference: string | null;
+  created_at: string;
+};
 type PaymentEvent = { id: string; type: string; received_at: string; applied: boolean };
 type Payment = {
   id: number;
@@ -384,16 +390,19 @@ describe('payments', () => {
       });
     });
 
-    it.each(['paid', 'cancelled'])('answers 409 naming the state for a %s order, and records nothing', async (state) => {
-      const order = await anOrderOf();
-      await expectStatus(app, admin, 200, 'PATCH', `/orders/${order.id}`, { status: state });
-      const before = await books(order);
-      for (const who of [owner, admin]) {
-        const body = problem(await pay(order, who, card('pm_card_ok', { amount: 1 })), 409);
-        expect(body).toMatchObject({ code: 'ORDER_NOT_PAYABLE', current_status: state });
-      }
-      expect(await books(order)).toEqual(before);
-    });
+    it.each(['paid', 'cancelled'])(
+      'answers 409 naming the state for a %s order, and records nothing',
+      async (state) => {
+        const order = await anOrderOf();
+        await expectStatus(app, admin, 200, 'PATCH', `/orders/${order.id}`, { status: state });
+        const before = await books(order);
+        for (const who of [owner, admin]) {
+          const body = problem(await pay(order, who, card('pm_card_ok', { amount: 1 })), 409);
+          expect(body).toMatchObject({ code: 'ORDER_NOT_PAYABLE', current_status: state });
+        }
+        expect(await books(order)).toEqual(before);
+      },
+    );
 
     it("answers 404 to another customer's payment of an order, 404 for an unknown order, 401 without a token", async () => {
       const order = await anOrderOf();
@@ -700,10 +709,7 @@ describe('payments', () => {
     it('answers 403 to a customer, even the owner, and 404 for an unknown payment', async () => {
       const { order, payment } = await aCapturedPayment();
       for (const who of [owner, stranger]) {
-        problem(
-          await send(app, who, 'POST', `/payments/${payment.id}/refunds`, { amount: 100, reason: 'mine' }),
-          403,
-        );
+        problem(await send(app, who, 'POST', `/payments/${payment.id}/refunds`, { amount: 100, reason: 'mine' }), 403);
       }
       problem(await refund({ id: MISSING_ID }, 100), 404);
       expect(await money(order)).toEqual({ status: 'paid', amount_paid: 1000, payment_status: 'paid', open: 0 });
@@ -747,21 +753,18 @@ describe('payments', () => {
       });
     });
 
-    it.each(['authorized', 'pending'])(
-      'answers 409 while a payment is %s, and changes nothing',
-      async (state) => {
-        const order = await anOrderOf();
-        const body =
-          state === 'authorized'
-            ? card('pm_card_ok', { amount: 300, capture: false })
-            : card('pm_card_async', { amount: 300 });
-        await expectStatus(app, owner, 201, 'POST', payUrl(order), body);
-        const before = await books(order);
-        const answer = problem(await send(app, admin, 'PATCH', `/orders/${order.id}`, { status: 'paid' }), 409);
-        expect(answer.code).toBe('PAYMENT_IN_PROGRESS');
-        expect(await books(order)).toEqual(before);
-      },
-    );
+    it.each(['authorized', 'pending'])('answers 409 while a payment is %s, and changes nothing', async (state) => {
+      const order = await anOrderOf();
+      const body =
+        state === 'authorized'
+          ? card('pm_card_ok', { amount: 300, capture: false })
+          : card('pm_card_async', { amount: 300 });
+      await expectStatus(app, owner, 201, 'POST', payUrl(order), body);
+      const before = await books(order);
+      const answer = problem(await send(app, admin, 'PATCH', `/orders/${order.id}`, { status: 'paid' }), 409);
+      expect(answer.code).toBe('PAYMENT_IN_PROGRESS');
+      expect(await books(order)).toEqual(before);
+    });
   });
 
   describe('cancelling an order unwinds its money with its stock', () => {

@@ -37,7 +37,7 @@ export function createTestProvider(webhookSecret: string): PaymentProvider {
       } catch {
         throw new InvalidSignature('the body is not JSON');
       }
-      if (typeof body.id !== 'string' || typeof body.type !== 'string') {
+      if (typeof body !== 'object' || body === null || typeof body.id !== 'string' || typeof body.type !== 'string') {
         throw new InvalidSignature('an event needs a string id and type');
       }
       return {
