@@ -14,6 +14,12 @@ export const ConfigSchema = Type.Object({
   tokenTtlSeconds: Type.Integer({ minimum: 1 }),
   workers: Type.Integer({ minimum: 1 }),
   paymentWebhookSecret: Type.String(),
+  carrierWebhookSecret: Type.String(),
+  returnWindowDays: Type.Integer({ minimum: 0 }),
+  stripe: Type.Union([
+    Type.Object({ secretKey: Type.String(), webhookSecret: Type.String(), apiBase: Type.String() }),
+    Type.Null(),
+  ]),
   pendingOrderTtlMinutes: Type.Integer({ minimum: 0 }),
   redisUrl: Type.String(),
   corsOrigins: Type.Array(Type.String()),
@@ -56,6 +62,21 @@ function parseDatabaseUrl(raw: string | undefined): string {
   throw new ConfigError(
     'DATABASE_URL must start with postgres:// or postgresql://, be memory://, or be unset for embedded PGlite',
   );
+}
+
+/** Stripe is on only when both secrets are set; STRIPE_API_BASE points the SDK elsewhere (a stand-in). */
+function parseStripe(env: Env): Config['stripe'] {
+  const secretKey = env.STRIPE_SECRET_KEY ?? '';
+  const webhookSecret = env.STRIPE_WEBHOOK_SECRET ?? '';
+  if (!secretKey && !webhookSecret) return null;
+  if (!secretKey || !webhookSecret) {
+    throw new ConfigError('STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set together');
+  }
+  const apiBase = env.STRIPE_API_BASE ?? '';
+  if (apiBase && !/^https?:\/\/[^/]+\/?$/.test(apiBase)) {
+    throw new ConfigError('STRIPE_API_BASE must be an origin such as http://127.0.0.1:12111');
+  }
+  return { secretKey, webhookSecret, apiBase };
 }
 
 function parseRedisUrl(raw: string | undefined): string {
@@ -133,6 +154,9 @@ export function loadConfig(env: Env = process.env): Config {
     tokenTtlSeconds: parseInteger(env, 'TOKEN_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
     workers: parseInteger(env, 'WORKERS', 1, 1, 64),
     paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET ?? '',
+    carrierWebhookSecret: env.CARRIER_WEBHOOK_SECRET ?? '',
+    returnWindowDays: parseInteger(env, 'RETURN_WINDOW_DAYS', 30, 0, 3650),
+    stripe: parseStripe(env),
     pendingOrderTtlMinutes: parseInteger(env, 'PENDING_ORDER_TTL_MINUTES', 60, 0, 60 * 24 * 365),
     redisUrl: parseRedisUrl(env.REDIS_URL),
     corsOrigins: parseOrigins(env.CORS_ORIGINS),

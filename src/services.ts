@@ -12,6 +12,7 @@ import { moneyByOrder } from './modules/payments/payments.repository.js';
 import { createPaymentsService } from './modules/payments/payments.service.js';
 import { manualProvider } from './modules/payments/providers/manual-provider.js';
 import type { PaymentProvider } from './modules/payments/providers/provider.js';
+import { createStripeProvider } from './modules/payments/providers/stripe-provider.js';
 import { createTestProvider } from './modules/payments/providers/test-provider.js';
 import { createProductCache } from './modules/products/product-cache.js';
 import { createProductsService } from './modules/products/products.service.js';
@@ -33,6 +34,7 @@ export function createServices(db: Db, config: Config, productCache = createProd
     ['test', createTestProvider(config.paymentWebhookSecret)],
     ['manual', manualProvider],
   ]);
+  if (config.stripe) providers.set('stripe', createStripeProvider(config.stripe));
   const payments = createPaymentsService({ db, orders, providers });
   orders.attachMoney({
     unwind: (tx, order) => payments.unwind(tx, order),

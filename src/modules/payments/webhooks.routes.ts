@@ -30,7 +30,7 @@ export const paymentWebhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app,
       if (typeof request.body !== 'string') throw invalidField('body', 'the event must be sent as application/json');
       let event;
       try {
-        event = provider.parseWebhook(request.body, request.headers);
+        event = await provider.parseWebhook(request.body, request.headers);
       } catch (error) {
         if (error instanceof InvalidSignature) {
           throw new AppError('invalid_input', 'INVALID_SIGNATURE', error.message, [

@@ -33,7 +33,10 @@ export interface PaymentProvider {
   void(reference: string): Promise<void>;
   refund(reference: string, amount: number, reason: string | null): Promise<{ reference: string }>;
   /** Undefined when this provider has no webhooks; throws InvalidSignature for a bad one. */
-  parseWebhook?(rawBody: string, headers: Record<string, string | string[] | undefined>): WebhookEvent;
+  parseWebhook?(
+    rawBody: string,
+    headers: Record<string, string | string[] | undefined>,
+  ): WebhookEvent | Promise<WebhookEvent>;
 }
 
 export class InvalidSignature extends Error {
