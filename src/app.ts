@@ -22,6 +22,9 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { ordersRoutes } from './modules/orders/orders.routes.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
 import { paymentWebhookRoutes } from './modules/payments/webhooks.routes.js';
+import { returnsRoutes } from './modules/returns/returns.routes.js';
+import { carrierWebhookRoutes } from './modules/shipments/carrier-webhooks.routes.js';
+import { shipmentsRoutes } from './modules/shipments/shipments.routes.js';
 import { productsRoutes } from './modules/products/products.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
 
@@ -92,7 +95,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const services = createServices(database.db, config, productCache);
   app.decorate('services', services);
   const { sessions, auth, staff, customers, contacts, products, stock, ledger, orders, idempotency } = services;
-  const { payments, providers } = services;
+  const { payments, providers, shipments, returns } = services;
 
   // Before the docs, so that every route's access level is settled when the OpenAPI document records it.
   registerAuth(app, sessions);
@@ -109,6 +112,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(ordersRoutes, { orders, idempotency });
   await app.register(paymentsRoutes, { payments, idempotency });
   await app.register(paymentWebhookRoutes, { payments, providers });
+  await app.register(shipmentsRoutes, { shipments, idempotency });
+  await app.register(carrierWebhookRoutes, { shipments, secret: config.carrierWebhookSecret });
+  await app.register(returnsRoutes, { returns, idempotency });
 
   if (config.pendingOrderTtlMinutes > 0) {
     const sweep = () =>

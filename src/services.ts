@@ -15,6 +15,8 @@ import type { PaymentProvider } from './modules/payments/providers/provider.js';
 import { createStripeProvider } from './modules/payments/providers/stripe-provider.js';
 import { createTestProvider } from './modules/payments/providers/test-provider.js';
 import { createProductCache } from './modules/products/product-cache.js';
+import { createReturnsService } from './modules/returns/returns.service.js';
+import { createShipmentsService } from './modules/shipments/shipments.service.js';
 import { createProductsService } from './modules/products/products.service.js';
 import { createStockService } from './modules/products/stock.service.js';
 import { createStaffService } from './modules/staff/staff.service.js';
@@ -40,6 +42,17 @@ export function createServices(db: Db, config: Config, productCache = createProd
     unwind: (tx, order) => payments.unwind(tx, order),
     recordManualPayment: (tx, order) => payments.recordManualPayment(tx, order),
   });
+  const shipments = createShipmentsService({ db, orders });
+  orders.attachFulfilment(shipments.hooks);
+  const returns = createReturnsService({
+    db,
+    orders,
+    shipments,
+    stock,
+    ledger,
+    payments,
+    returnWindowDays: config.returnWindowDays,
+  });
   const idempotency = createIdempotencyService({ db });
   return {
     sessions,
@@ -53,6 +66,8 @@ export function createServices(db: Db, config: Config, productCache = createProd
     orders,
     payments,
     providers,
+    shipments,
+    returns,
     idempotency,
   };
 }

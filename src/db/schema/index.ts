@@ -6,3 +6,5 @@ export * from './accounts.js';
 export * from './idempotency.js';
 export * from './inventory.js';
 export * from './payments.js';
+export * from './shipments.js';
+export * from './returns.js';

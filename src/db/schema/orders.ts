@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, jsonb, pgTable, text, unique } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, jsonb, pgTable, text, timestamp, unique } from 'drizzle-orm/pg-core';
 import { timestamps } from './columns.js';
 import { contacts } from './contacts.js';
 import { customers } from './customers.js';
@@ -18,6 +18,9 @@ export type ShippingAddress = {
 export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+export const FULFILLMENT_STATUSES = ['unfulfilled', 'partially_fulfilled', 'fulfilled'] as const;
+export type FulfillmentStatus = (typeof FULFILLMENT_STATUSES)[number];
+
 export const orders = pgTable(
   'orders',
   {
@@ -32,9 +35,16 @@ export const orders = pgTable(
     subtotal: bigint('subtotal', { mode: 'number' }).notNull(),
     total: bigint('total', { mode: 'number' }).notNull(),
     currency: text('currency').notNull(),
+    // Kept on the order by the shipments module (through the orders service), so reading an order costs no query.
+    fulfillmentStatus: text('fulfillment_status').$type<FulfillmentStatus>().notNull().default('unfulfilled'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, precision: 3, mode: 'date' }),
     ...timestamps,
   },
   (t) => [
+    check(
+      'orders_fulfillment_status_known',
+      sql`${t.fulfillmentStatus} IN ('unfulfilled', 'partially_fulfilled', 'fulfilled')`,
+    ),
     check('orders_status_known', sql`${t.status} IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled')`),
     check('orders_amounts_non_negative', sql`${t.subtotal} >= 0 AND ${t.total} >= 0`),
     index('orders_customer_id_id_idx').on(t.customerId, t.id),

@@ -96,6 +96,18 @@ const EXPECTED: Record<string, Statuses | Skip> = {
   'POST /payments/:id/void':                              [ 401,      403,  403,  200 ], // a fresh authorization each
   'POST /payments/:id/refunds':                           [ 401,      403,  403,  201 ],
   'POST /webhooks/payments/:provider':                    [ 400,      400,  400,  400 ], // unsigned: refused for all
+
+  'POST /orders/:id/shipments':                           [ 401,      403,  403,  201 ], // a fresh paid order each
+  'GET /orders/:id/shipments':                            [ 401,      200,  404,  200 ],
+  'GET /shipments/:id':                                   [ 401,      200,  404,  200 ],
+  'POST /shipments/:id/events':                           [ 401,      403,  403,  201 ],
+  'POST /webhooks/carriers/:carrier':                     [ 400,      400,  400,  400 ], // unsigned: refused for all
+
+  'POST /orders/:id/returns':                             [ 401,      201,  404,  201 ], // a fresh delivered order each
+  'GET /orders/:id/returns':                              [ 401,      200,  404,  200 ],
+  'GET /returns/:id':                                     [ 401,      200,  404,  200 ],
+  'POST /returns/:id/receive':                            [ 401,      403,  403,  200 ], // a fresh return each
+  'POST /returns/:id/reject':                             [ 401,      403,  403,  200 ], // a fresh return each
 };
 
 type Json = Record<string, unknown>;
@@ -181,6 +193,39 @@ describe('authorization matrix', () => {
       payment_method: 'pm_card_ok',
       capture,
     });
+
+  /** A fresh order of A, paid by A with the test gateway. */
+  const freshPaidOrderOfA = async () => {
+    const order = await freshOrderOfA();
+    await expectStatus(app, callers.A, 201, 'POST', `/orders/${order.id}/payments`, {
+      provider: 'test',
+      payment_method: 'pm_card_ok',
+    });
+    return order;
+  };
+  let trackingSeq = 0;
+  const freshShipmentOfA = async () => {
+    const order = await freshPaidOrderOfA();
+    return expectStatus<{ id: number }>(app, callers.admin, 201, 'POST', `/orders/${order.id}/shipments`, {
+      carrier: 'ups',
+      tracking_number: `1Z-MATRIX-${Date.now()}-${trackingSeq++}`,
+    });
+  };
+  /** Paid, shipped and delivered through the staff shortcuts. */
+  const freshDeliveredOrderOfA = async () => {
+    const order = await freshPaidOrderOfA();
+    await expectStatus(app, callers.admin, 200, 'PATCH', `/orders/${order.id}`, { status: 'shipped' });
+    await expectStatus(app, callers.admin, 200, 'PATCH', `/orders/${order.id}`, { status: 'delivered' });
+    return order;
+  };
+  const returnBody = (order: Order) => ({
+    items: [{ order_item_id: (order.items[0] as { id: number }).id, quantity: 1 }],
+    reason: 'too small',
+  });
+  const freshReturnOfA = async () => {
+    const order = await freshDeliveredOrderOfA();
+    return expectStatus<{ id: number }>(app, callers.A, 201, 'POST', `/orders/${order.id}/returns`, returnBody(order));
+  };
 
   /** A customer who signed up just now; in column A they are the one who calls. */
   async function freshOwner(who: Who): Promise<{ owner: Caller & { customer: Customer }; as?: Caller }> {
@@ -279,6 +324,30 @@ describe('authorization matrix', () => {
       path: '/webhooks/payments/test',
       body: { id: 'evt_unsigned', type: 'payment.succeeded', provider_reference: 'x', amount: 1 },
     }),
+
+    'POST /orders/:id/shipments': async () => ({
+      path: `/orders/${(await freshPaidOrderOfA()).id}/shipments`,
+      body: { carrier: 'ups', tracking_number: `1Z-MATRIX-${Date.now()}-${trackingSeq++}` },
+    }),
+    'GET /orders/:id/shipments': () => ({ path: `/orders/${orderOfA.id}/shipments` }),
+    'GET /shipments/:id': async () => ({ path: `/shipments/${(await freshShipmentOfA()).id}` }),
+    'POST /shipments/:id/events': async () => ({
+      path: `/shipments/${(await freshShipmentOfA()).id}/events`,
+      body: { status: 'in_transit', occurred_at: new Date().toISOString() },
+    }),
+    'POST /webhooks/carriers/:carrier': () => ({
+      path: '/webhooks/carriers/ups',
+      body: { id: 'evt_unsigned', tracking_number: 'x', status: 'delivered', occurred_at: new Date().toISOString() },
+    }),
+
+    'POST /orders/:id/returns': async () => {
+      const order = await freshDeliveredOrderOfA();
+      return { path: `/orders/${order.id}/returns`, body: returnBody(order) };
+    },
+    'GET /orders/:id/returns': () => ({ path: `/orders/${orderOfA.id}/returns` }),
+    'GET /returns/:id': async () => ({ path: `/returns/${(await freshReturnOfA()).id}` }),
+    'POST /returns/:id/receive': async () => ({ path: `/returns/${(await freshReturnOfA()).id}/receive` }),
+    'POST /returns/:id/reject': async () => ({ path: `/returns/${(await freshReturnOfA()).id}/reject` }),
   };
 
   it('has exactly one row for every route the app serves (add a row when you add a route)', () => {

@@ -1,7 +1,13 @@
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { prepared } from '../../db/prepared.js';
-import { orderItems, orders, orderStatusHistory, type OrderStatus } from '../../db/schema/index.js';
+import {
+  orderItems,
+  orders,
+  orderStatusHistory,
+  type FulfillmentStatus,
+  type OrderStatus,
+} from '../../db/schema/index.js';
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
@@ -100,10 +106,19 @@ export async function lockOrder(db: Db, id: number): Promise<OrderRow | undefine
   return row;
 }
 
-export async function setStatus(db: Db, id: number, status: OrderStatus): Promise<OrderRow> {
+export async function setStatus(db: Db, id: number, status: OrderStatus, deliveredAt?: Date): Promise<OrderRow> {
   const [row] = await db
     .update(orders)
-    .set({ status, updatedAt: sql`now()` })
+    .set({ status, ...(deliveredAt ? { deliveredAt } : {}), updatedAt: sql`now()` })
+    .where(eq(orders.id, id))
+    .returning();
+  return row!;
+}
+
+export async function setFulfilment(db: Db, id: number, fulfillmentStatus: FulfillmentStatus): Promise<OrderRow> {
+  const [row] = await db
+    .update(orders)
+    .set({ fulfillmentStatus, updatedAt: sql`now()` })
     .where(eq(orders.id, id))
     .returning();
   return row!;

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ORDER_STATUSES } from '../../db/schema/index.js';
+import { FULFILLMENT_STATUSES, ORDER_STATUSES } from '../../db/schema/index.js';
 import { Id } from '../../lib/ids.js';
 import { PageQuery } from '../../lib/pagination.js';
 
@@ -60,12 +60,21 @@ export const Order = Type.Object({
   payment_status: Type.Union(
     ['unpaid', 'partially_paid', 'paid', 'partially_refunded', 'refunded'].map((s) => Type.Literal(s)),
   ),
+  fulfillment_status: Type.Union(
+    FULFILLMENT_STATUSES.map((s) => Type.Literal(s)),
+    { description: "shipped quantities against ordered ones, over all of the order's shipments" },
+  ),
+  delivered_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'when the last parcel was delivered; null until the order is delivered',
+  }),
   items: Type.Array(OrderItem),
   status_history: Type.Array(
     Type.Object({
       status: OrderStatus,
       at: Type.String({ format: 'date-time' }),
-      by: Type.String({ description: '"customer:<id>", "staff:<id>" or "system"' }),
+      by: Type.String({
+        description: '"customer:<id>", "staff:<id>", "provider:<name>", "carrier:<name>" or "system"',
+      }),
     }),
   ),
   created_at: Type.String({ format: 'date-time' }),

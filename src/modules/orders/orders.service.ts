@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.js';
-import type { OrderStatus } from '../../db/schema/index.js';
+import type { FulfillmentStatus, OrderStatus } from '../../db/schema/index.js';
 import { inTransaction } from '../../db/transaction.js';
 import { actorLabel, ownCustomerId, type Actor } from '../../lib/actor.js';
 import { invalidField, notFound } from '../../lib/errors.js';
@@ -30,6 +30,8 @@ function toOrder(
     total: row.total,
     currency: row.currency,
     ...summarize(row.total, money.captured, money.refunded),
+    fulfillment_status: row.fulfillmentStatus,
+    delivered_at: row.deliveredAt?.toISOString() ?? null,
     items: items.map((item) => ({
       id: item.id,
       product_id: item.productId,
@@ -60,10 +62,30 @@ export type OrderMoney = {
   recordManualPayment(tx: Db, order: repo.OrderRow, by: string): Promise<void>;
 };
 
+/** What the shipments module does when an order's status moves; attached once both services exist. */
+export type OrderFulfilment = {
+  /** Before a cancellation: refuses (409) once any of the order's items is in a shipment. */
+  assertCancellable(tx: Db, order: repo.OrderRow): Promise<void>;
+  /**
+   * Staff moving the order to shipped (one shipment of everything left) or delivered (a delivered event on every
+   * parcel not yet delivered). The order itself then moves through followFulfilment, like any other shipment change.
+   */
+  complete(tx: Db, order: repo.OrderRow, status: 'shipped' | 'delivered', by: string): Promise<void>;
+};
+
+/** Where an order's parcels stand, as the shipments module sees them. */
+export type FulfilmentState = {
+  fulfillmentStatus: FulfillmentStatus;
+  /** Every parcel delivered (and there is at least one); deliveredAt is when the last of them arrived. */
+  allDelivered: boolean;
+  deliveredAt: Date | null;
+};
+
 const NONE = { captured: 0, refunded: 0 };
 
 export function createOrdersService({ db, customers, contacts, stock, ledger, money }: Deps) {
   let orderMoney: OrderMoney | undefined;
+  let orderFulfilment: OrderFulfilment | undefined;
 
   /** Items, histories and money for a set of orders: four queries whatever the number of orders. */
   async function present(executor: Db, rows: repo.OrderRow[]): Promise<Order[]> {
@@ -89,6 +111,12 @@ export function createOrdersService({ db, customers, contacts, stock, ledger, mo
   }
 
   async function moveTo(tx: Db, order: repo.OrderRow, status: OrderStatus, by: string): Promise<Order> {
+    if (status === 'cancelled') await orderFulfilment?.assertCancellable(tx, order);
+    if ((status === 'shipped' || status === 'delivered') && orderFulfilment) {
+      await orderFulfilment.complete(tx, order, status, by);
+      const moved = (await repo.lockOrder(tx, order.id))!;
+      if (moved.status === status) return (await present(tx, [moved]))[0]!;
+    }
     if (status === 'cancelled') await orderMoney?.unwind(tx, order, by);
     if (status === 'paid') await orderMoney?.recordManualPayment(tx, order, by);
     if (status === 'cancelled') {
@@ -100,7 +128,7 @@ export function createOrdersService({ db, customers, contacts, stock, ledger, mo
         lines.map((l) => ({ ...l, type: 'cancellation' as const, orderId: order.id, actor: by })),
       );
     }
-    const row = await repo.setStatus(tx, order.id, status);
+    const row = await repo.setStatus(tx, order.id, status, status === 'delivered' ? new Date() : undefined);
     await repo.insertHistory(tx, order.id, status, by);
     return (await present(tx, [row]))[0]!;
   }
@@ -110,7 +138,32 @@ export function createOrdersService({ db, customers, contacts, stock, ledger, mo
       orderMoney = hooks;
     },
 
+    attachFulfilment(hooks: OrderFulfilment): void {
+      orderFulfilment = hooks;
+    },
+
     lockVisible,
+
+    /** The order as clients see it, read inside the caller's transaction (other modules check state with it). */
+    async describe(tx: Db, row: repo.OrderRow): Promise<Order> {
+      return (await present(tx, [row]))[0]!;
+    },
+
+    /**
+     * The order follows its parcels: paid becomes shipped once every item is in a shipment, shipped becomes
+     * delivered once every parcel is. Called by the shipments module with the order locked.
+     */
+    async followFulfilment(tx: Db, orderId: number, state: FulfilmentState, by: string): Promise<void> {
+      let order = await repo.setFulfilment(tx, orderId, state.fulfillmentStatus);
+      if (order.status === 'paid' && state.fulfillmentStatus === 'fulfilled') {
+        order = await repo.setStatus(tx, orderId, 'shipped');
+        await repo.insertHistory(tx, orderId, 'shipped', by);
+      }
+      if (order.status === 'shipped' && state.fulfillmentStatus === 'fulfilled' && state.allDelivered) {
+        await repo.setStatus(tx, orderId, 'delivered', state.deliveredAt ?? new Date());
+        await repo.insertHistory(tx, orderId, 'delivered', by);
+      }
+    },
 
     /**
      * Cancels pending orders left unpaid past the TTL, returning their stock and voiding open payments. Each is

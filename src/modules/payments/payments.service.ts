@@ -225,6 +225,34 @@ export function createPaymentsService({ db, orders, providers }: Deps) {
       }
     },
 
+    /**
+     * Gives `amount` back from the order's captured payments, oldest first, inside the caller's transaction (a
+     * received return). Refuses (409) before any gateway call when the payments no longer hold that much.
+     */
+    async refundCaptured(tx: Db, orderId: number, amount: number, reason: string): Promise<void> {
+      const refundable = (await repo.paymentsOfOrder(tx, orderId, true)).filter(
+        (p) => (p.status === 'captured' || p.status === 'partially_refunded') && p.amountCaptured > p.amountRefunded,
+      );
+      const available = refundable.reduce((sum, p) => sum + p.amountCaptured - p.amountRefunded, 0);
+      if (amount > available) {
+        throw conflict(
+          'REFUND_TOO_LARGE',
+          `the order's payments hold only ${available} that can be refunded`,
+          undefined,
+          {
+            refundable: available,
+          },
+        );
+      }
+      let left = amount;
+      for (const payment of refundable) {
+        if (left <= 0) break;
+        const take = Math.min(left, payment.amountCaptured - payment.amountRefunded);
+        await refundPayment(tx, payment, take, reason);
+        left -= take;
+      }
+    },
+
     /** Staff marking a pending order paid: what is open is recorded as a captured manual payment. */
     async recordManualPayment(tx: Db, order: OrderRow): Promise<void> {
       const existing = await repo.paymentsOfOrder(tx, order.id, true);
