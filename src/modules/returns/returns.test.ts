@@ -12,7 +12,7 @@ import {
   stockOf,
   type Return,
   type Shipment,
-} from '../shipments/fulfilment.fixtures.js';
+} from '../../../test/fulfilment.js';
 
 type Problem = { code: string; status: number };
 

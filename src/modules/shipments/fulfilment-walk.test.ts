@@ -10,7 +10,7 @@ import {
   stockOf,
   type Return,
   type Shipment,
-} from './fulfilment.fixtures.js';
+} from '../../../test/fulfilment.js';
 
 /**
  * One order from payment to a refunded return: paid with the test gateway, shipped in two parcels, tracked by

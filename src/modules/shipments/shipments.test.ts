@@ -12,7 +12,7 @@ import {
   stockOf,
   type FulfilledOrder,
   type Shipment,
-} from './fulfilment.fixtures.js';
+} from '../../../test/fulfilment.js';
 
 type Problem = { code: string; status: number; errors?: { field: string }[] };
 

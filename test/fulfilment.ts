@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
-import type { App } from '../../app.js';
-import { anOrder, aProduct, expectStatus, type Order, type Product } from '../../../test/factories.js';
-import { send, type Caller } from '../../../test/http.js';
-import { signPayload } from '../payments/providers/signature.js';
+import type { App } from '../src/app.js';
+import { anOrder, aProduct, expectStatus, type Order, type Product } from './factories.js';
+import { send, type Caller } from './http.js';
+import { signPayload } from '../src/modules/payments/providers/signature.js';
 
 /** Shared by the shipments and returns tests: the shapes they read and the steps they repeat. */
 export const CARRIER_SECRET = 'whsec_carrier';
