@@ -1,5 +1,6 @@
 // npm run bench: a fresh database with a realistic store, the app (1 and 2 workers) and the floor server driven
 // through the same scenarios from a separate load process; results to bench/results/ and docs/performance.md.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,8 +22,9 @@ import { processTree, rssMb, startServer, stopServer, type Server } from './serv
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const results = fileURLToPath(new URL('./results/', import.meta.url));
-const APP_ENTRY = 'src/server.ts';
-const FLOOR_ENTRY = 'bench/floor/server.ts';
+// Both servers run as built JavaScript, the way `npm start` runs the app (npm run build first).
+const APP_ENTRY = 'dist/src/server.js';
+const FLOOR_ENTRY = 'dist/bench/floor/server.js';
 const TOKENS = 2_000;
 
 const started = Date.now();
@@ -97,6 +99,8 @@ async function pageLatency(
 
 async function main(options: Options, argv: string[]): Promise<void> {
   mkdirSync(results, { recursive: true });
+  log('building dist/ (npm run build)');
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
   const machine = describeMachine(await serverVersion(options.adminUrl));
   const loadAtStart = loadavg();
   if (loadAtStart[0]! > 1)

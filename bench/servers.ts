@@ -18,7 +18,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `node --import tsx <entry>` on a free port and waits until GET /health answers 200. */
+/** Starts `node <entry>` (built JavaScript, as `npm start` runs it) on a free port; waits until GET /health is 200. */
 export async function startServer(
   name: string,
   entry: string,
@@ -26,7 +26,8 @@ export async function startServer(
   nodeFlags: string[] = [],
 ): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry], {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeFlags, ...loader, entry], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
