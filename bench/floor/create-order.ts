@@ -91,8 +91,8 @@ async function place(client: pg.PoolClient, customerId: number, input: Input, by
   const inserted = await client.query<OrderRow>(
     `INSERT INTO orders (customer_id, status, shipping_contact_id, shipping_address, subtotal, total, currency)
      VALUES ($1, 'pending', $2, $3, $4, $4, $5)
-     RETURNING id, customer_id, status, shipping_contact_id, shipping_address, subtotal, total, currency, created_at,
-               updated_at`,
+     RETURNING id, customer_id, status, shipping_contact_id, shipping_address, subtotal, total, currency,
+               fulfillment_status, delivered_at, created_at, updated_at`,
     [customerId, contactId, address && JSON.stringify(address), subtotal, prices.get(ids[0]!)!.currency],
   );
   const order = inserted.rows[0]!;

@@ -119,6 +119,8 @@ export type OrderRow = {
   subtotal: number;
   total: number;
   currency: string;
+  fulfillment_status: string;
+  delivered_at: Date | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -170,6 +172,8 @@ export const toOrder = (o: OrderRow, items: ItemRow[], history: HistoryRow[], mo
   total: o.total,
   currency: o.currency,
   ...summarize(o.total, money),
+  fulfillment_status: o.fulfillment_status,
+  delivered_at: o.delivered_at && o.delivered_at.toISOString(),
   items: items.map((i) => ({ ...i })),
   status_history: history.map((h) => ({ status: h.status, at: h.created_at.toISOString(), by: h.by })),
   created_at: o.created_at.toISOString(),
@@ -178,8 +182,8 @@ export const toOrder = (o: OrderRow, items: ItemRow[], history: HistoryRow[], mo
 
 export async function getOrder(pool: pg.Pool, id: number, actor: Actor) {
   const { rows } = await pool.query<OrderRow>(
-    `SELECT id, customer_id, status, shipping_contact_id, shipping_address, subtotal, total, currency, created_at,
-            updated_at FROM orders WHERE id = $1`,
+    `SELECT id, customer_id, status, shipping_contact_id, shipping_address, subtotal, total, currency,
+            fulfillment_status, delivered_at, created_at, updated_at FROM orders WHERE id = $1`,
     [id],
   );
   const order = rows[0];
