@@ -11,6 +11,7 @@ type Deps = { payments: PaymentsService; providers: Map<string, PaymentProvider>
 /** Gateways report here; no bearer token, the signature over the raw body is the proof. */
 export const paymentWebhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { payments, providers }) => {
   // The signature covers the exact bytes sent, so this plugin keeps JSON bodies as text.
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.post(

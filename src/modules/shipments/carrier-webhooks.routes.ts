@@ -14,6 +14,7 @@ type Deps = { shipments: ShipmentsService; secret: string };
 export const carrierWebhookRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { shipments, secret }) => {
   // The signature covers the exact bytes sent: keep them beside the parsed body, for this plugin only.
   const rawBodies = new WeakMap<FastifyRequest, string>();
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     rawBodies.set(request, body as string);
     try {
