@@ -34,7 +34,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
-    etag: etagOf(body), // the app tags single resources and list pages alike
+    // As the app: a single resource by its canonical form, a list page by its bytes.
+    etag: Array.isArray(body)
+      ? `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`
+      : etagOf(body),
     ...headers,
   });
   res.end(text);

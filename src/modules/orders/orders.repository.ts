@@ -74,8 +74,9 @@ export async function itemsByOrder(db: Db, orderIds: number[]): Promise<Map<numb
 
 export type HistoryRow = typeof orderStatusHistory.$inferSelect;
 
-export async function insertHistory(db: Db, orderId: number, status: OrderStatus, by: string): Promise<void> {
-  await db.insert(orderStatusHistory).values({ orderId, status, by });
+export async function insertHistory(db: Db, orderId: number, status: OrderStatus, by: string): Promise<HistoryRow> {
+  const [row] = await db.insert(orderStatusHistory).values({ orderId, status, by }).returning();
+  return row!;
 }
 
 /** Histories of many orders in one query, oldest entry first. */
