@@ -39,22 +39,46 @@ function postgresOfOurs(database: string): number[] {
   return pids;
 }
 
+export type CpuUse = {
+  /** Cores, on average, taken by processes outside the benchmark. */
+  otherCpu: number;
+  /** CPU seconds of the server's process tree, and of its database backends. */
+  serverSeconds: number;
+  databaseSeconds: number;
+};
+
 /**
- * Measures, over a stretch of time, how much CPU went to processes that are not part of the benchmark: the
- * server under test, its database backends, the load generator (which reports its own use) and this process.
- * On a shared machine that number says which rows were disturbed, in cores (0.5 = half a core on average).
+ * Measures, over a stretch of time, where the CPU went: to the server under test, to its database backends, and
+ * to processes that are not part of the benchmark at all (everything but those, the load generator, which
+ * reports its own use, and this process). On a shared machine the last says which rows were disturbed; the
+ * first two give a CPU cost per request that other work hardly changes.
  */
-export function watchOtherCpu(serverPid: number, database: string) {
-  const ours = () => [process.pid, ...processTree(serverPid).map((p) => p.pid), ...postgresOfOurs(database)];
+export function watchCpu(serverPid: number, database: string) {
+  const server = () => processTree(serverPid).map((p) => p.pid);
+  const ticks = (pids: number[], before?: Map<number, number>) =>
+    pids.reduce((sum, pid) => sum + Math.max(0, ticksOf(pid) - (before?.get(pid) ?? 0)), 0);
+  const snapshot = (pids: number[]) => new Map(pids.map((pid) => [pid, ticksOf(pid)]));
   const started = Date.now();
   const busyBefore = busyTicks();
-  const oursBefore = new Map(ours().map((pid) => [pid, ticksOf(pid)]));
-  return (loadGeneratorCpuSeconds: number): number => {
-    const pids = new Set([...oursBefore.keys(), ...ours()]);
-    let oursTicks = 0;
-    for (const pid of pids) oursTicks += Math.max(0, ticksOf(pid) - (oursBefore.get(pid) ?? 0));
-    const other = busyTicks() - busyBefore - oursTicks - loadGeneratorCpuSeconds * TICKS_PER_SECOND;
+  const before = {
+    self: ticksOf(process.pid),
+    server: snapshot(server()),
+    database: snapshot(postgresOfOurs(database)),
+  };
+  return (loadGeneratorCpuSeconds: number): CpuUse => {
+    const serverTicks = ticks([...new Set([...before.server.keys(), ...server()])], before.server);
+    const databaseTicks = ticks(
+      [...new Set([...before.database.keys(), ...postgresOfOurs(database)])],
+      before.database,
+    );
+    const selfTicks = ticksOf(process.pid) - before.self;
+    const other =
+      busyTicks() - busyBefore - serverTicks - databaseTicks - selfTicks - loadGeneratorCpuSeconds * TICKS_PER_SECOND;
     const seconds = (Date.now() - started) / 1000;
-    return Math.round((Math.max(0, other) / TICKS_PER_SECOND / seconds) * 100) / 100;
+    return {
+      otherCpu: Math.round((Math.max(0, other) / TICKS_PER_SECOND / seconds) * 100) / 100,
+      serverSeconds: serverTicks / TICKS_PER_SECOND,
+      databaseSeconds: databaseTicks / TICKS_PER_SECOND,
+    };
   };
 }

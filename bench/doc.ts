@@ -94,7 +94,12 @@ ${report.command}
 (${report.seconds} s in all). Latencies are of 2xx answers, to the millisecond as autocannon records them; req/s
 counts every answer. _Other CPU_ is the CPU, in cores, that went to processes outside the benchmark (not the
 server, its database backends, the load generator or the runner) during that row's warm-up and measurement.
-${disturbance(report)}
+${disturbance(report)} _CPU ms/req_ is the CPU time of the server's processes and of its PostgreSQL backends
+divided by the answers they gave (warm-up included); _app/floor by CPU_ is the floor's server CPU per answer over
+the app's. Other work on the machine takes throughput away but hardly changes what one answer costs, so on a
+busy machine that ratio is the steadier of the two.
+
+Goals are judged on req/s, as set; the CPU ratio is given beside them as a cross-check.
 
 ${markdownTable(report.rows)}
 

@@ -16,6 +16,8 @@ export type LoadJob = {
 
 export type LoadResult = {
   requests: number;
+  /** Answers of the warm-up and the measured run together: the server's CPU is counted over both. */
+  requestsWithWarmup: number;
   reqPerSec: number;
   p50: number;
   p99: number;
@@ -42,13 +44,14 @@ async function hammer(job: LoadJob, fixture: Fixture, seconds: number): Promise<
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '') as LoadJob;
   const fixture = JSON.parse(readFileSync(job.fixturePath, 'utf8')) as Fixture;
-  if (job.warmup > 0) await hammer(job, fixture, job.warmup);
+  const warm = job.warmup > 0 ? (await hammer(job, fixture, job.warmup)).requests.total : 0;
   const result = await hammer(job, fixture, job.duration);
   const statusCodes = Object.fromEntries(
     Object.entries(result.statusCodeStats as Record<string, { count: number }>).map(([code, s]) => [code, s.count]),
   );
   const output: LoadResult = {
     requests: result.requests.total,
+    requestsWithWarmup: warm + result.requests.total,
     reqPerSec: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { watchOtherCpu } from './cpu.js';
+import { watchCpu } from './cpu.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { sampleRss, type Server } from './servers.js';
+
+/** CPU milliseconds per answer: of the server's processes, and of its database backends. */
+export type CpuMs = { server: number; database: number };
 
 const LOAD_ENTRY = fileURLToPath(new URL('./load.ts', import.meta.url));
 
@@ -11,13 +14,17 @@ export async function measure(
   server: Server,
   database: string,
   job: Omit<LoadJob, 'url'>,
-): Promise<{ result: LoadResult; peakRssMb: number; processes: string[]; otherCpu: number }> {
+): Promise<{ result: LoadResult; peakRssMb: number; processes: string[]; otherCpu: number; cpuMs: CpuMs }> {
   const rss = sampleRss(server.child.pid!);
-  const otherCpu = watchOtherCpu(server.child.pid!, database);
+  const cpu = watchCpu(server.child.pid!, database);
   try {
     const result = await runLoad({ ...job, url: server.url }, (job.warmup + job.duration + 60) * 1000);
     const { peakMb, processes } = rss.stop();
-    return { result, peakRssMb: peakMb, processes, otherCpu: otherCpu(result.cpuSeconds) };
+    const use = cpu(result.cpuSeconds);
+    const perRequest = (seconds: number) =>
+      Math.round((seconds * 1000 * 100) / Math.max(1, result.requestsWithWarmup)) / 100;
+    const cpuMs = { server: perRequest(use.serverSeconds), database: perRequest(use.databaseSeconds) };
+    return { result, peakRssMb: peakMb, processes, otherCpu: use.otherCpu, cpuMs };
   } finally {
     rss.stop();
   }

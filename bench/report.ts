@@ -1,4 +1,5 @@
 import type { LoadResult } from './load.js';
+import type { CpuMs } from './measure.js';
 import type { Machine } from './machine.js';
 import type { Options } from './options.js';
 import { READ_SCENARIOS, SCENARIOS, type ScenarioName } from './scenarios.js';
@@ -18,6 +19,10 @@ export type Row = {
   ratio?: number;
   /** CPU (in cores) that went to processes outside the benchmark while this row was measured. */
   otherCpu?: number;
+  /** CPU milliseconds per answer of the server's processes and of its database backends. */
+  cpuMs?: CpuMs;
+  /** floor CPU per answer over app CPU per answer (server processes only): the ratio other work hardly moves. */
+  cpuRatio?: number;
 };
 
 export type PageLatency = {
@@ -55,6 +60,10 @@ export function addRatios(rows: Row[]): void {
     if (row.server !== 'floor' && row.result && floor && floor.reqPerSec > 0) {
       row.ratio = Math.round((row.result.reqPerSec / floor.reqPerSec) * 100) / 100;
     }
+    const floorCpu = rows.find((r) => r.server === 'floor' && r.scenario === row.scenario)?.cpuMs?.server;
+    if (row.server !== 'floor' && row.cpuMs && floorCpu && row.cpuMs.server > 0) {
+      row.cpuRatio = Math.round((floorCpu / row.cpuMs.server) * 100) / 100;
+    }
   }
 }
 
@@ -67,10 +76,14 @@ export function judge(rows: Row[]): Goal[] {
   const ratioGoal = (goal: string, names: ScenarioName[], min: number): Goal => {
     const relevant = app1(names);
     const ratios = relevant.map((r) => `${r.scenario} ${r.ratio ?? 'n/a'}`);
+    const byCpu = relevant.map((r) => `${r.scenario} ${r.cpuRatio ?? 'n/a'}`);
     return {
       goal,
       met: relevant.length > 0 && relevant.every((r) => r.ratio !== undefined && r.ratio >= min),
-      detail: relevant.length > 0 ? `app (1 worker) / floor req/s: ${ratios.join(', ')}` : 'not measured in this run',
+      detail:
+        relevant.length > 0
+          ? `app (1 worker) / floor req/s: ${ratios.join(', ')}; by server CPU per request: ${byCpu.join(', ')}`
+          : 'not measured in this run',
     };
   };
   const appRss = rows.filter((r) => r.server !== 'floor' && r.peakRssMb !== undefined);
@@ -104,8 +117,8 @@ const fixed = (n: number | undefined, digits = 0) => (n === undefined ? '' : n.t
 
 export function markdownTable(rows: Row[]): string {
   const lines = [
-    '| Scenario | Server | req/s | p50 ms | p99 ms | max ms | errors | non-2xx | peak RSS MB | app/floor | other CPU |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Scenario | Server | req/s | p50 ms | p99 ms | max ms | errors | non-2xx | peak RSS MB | app/floor | CPU ms/req server + db | app/floor by CPU | other CPU |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     const r = row.result;
@@ -113,8 +126,10 @@ export function markdownTable(rows: Row[]): string {
       ? [fixed(r.reqPerSec), fixed(r.p50), fixed(r.p99), fixed(r.max), String(r.errors), String(r.non2xx)]
       : [row.skipped ?? 'not measured', '', '', '', '', ''];
     const ratio = row.server === 'floor' ? '—' : fixed(row.ratio, 2);
+    const cpuRatio = row.server === 'floor' ? '—' : fixed(row.cpuRatio, 2);
+    const cpu = row.cpuMs ? `${row.cpuMs.server.toFixed(2)} + ${row.cpuMs.database.toFixed(2)}` : '';
     lines.push(
-      `| ${SCENARIOS[row.scenario]} | ${SERVERS[row.server]} | ${cells.join(' | ')} | ${fixed(row.peakRssMb)} | ${ratio} | ${fixed(row.otherCpu, 2)} |`,
+      `| ${SCENARIOS[row.scenario]} | ${SERVERS[row.server]} | ${cells.join(' | ')} | ${fixed(row.peakRssMb)} | ${ratio} | ${cpu} | ${cpuRatio} | ${fixed(row.otherCpu, 2)} |`,
     );
   }
   return lines.join('\n');

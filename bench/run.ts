@@ -169,11 +169,20 @@ async function main(options: Options, argv: string[]): Promise<void> {
 
   for (const scenario of scenarios) {
     for (const [key, server] of servers) {
-      const { result, peakRssMb, processes: seen, otherCpu } = await measure(server, db.name, { ...job, scenario });
-      rows.push({ server: key, scenario, result, peakRssMb, otherCpu });
+      const {
+        result,
+        peakRssMb,
+        processes: seen,
+        otherCpu,
+        cpuMs,
+      } = await measure(server, db.name, {
+        ...job,
+        scenario,
+      });
+      rows.push({ server: key, scenario, result, peakRssMb, otherCpu, cpuMs });
       processes[key] = [...new Set([...(processes[key] ?? []), ...seen])];
       log(
-        `${SERVERS[key].padEnd(15)} ${scenario.padEnd(13)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  max ${result.max} ms  errors ${result.errors}  non-2xx ${result.non2xx}  peak RSS ${peakRssMb} MB  other CPU ${otherCpu}`,
+        `${SERVERS[key].padEnd(15)} ${scenario.padEnd(13)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  max ${result.max} ms  errors ${result.errors}  non-2xx ${result.non2xx}  peak RSS ${peakRssMb} MB  CPU/req ${cpuMs.server}+${cpuMs.database} ms  other CPU ${otherCpu}`,
       );
     }
   }
