@@ -1,6 +1,5 @@
 import cluster from 'node:cluster';
 import { pino } from 'pino';
-import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
@@ -19,6 +18,8 @@ function loadConfigOrExit(): Config {
 
 /** One server process: the whole app, listening (in a cluster worker, on the port the primary shares). */
 async function runServer(config: Config): Promise<void> {
+  // Imported here, not at the top: a cluster primary only forks workers and need not carry the app in memory.
+  const { buildApp } = await import('./app.js');
   const app = await buildApp(config, { migrate: !cluster.isWorker });
   const close = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
