@@ -17,63 +17,75 @@ const byProductId = <T extends { productId: number }>(lines: T[]) =>
   [...lines].sort((a, b) => a.productId - b.productId);
 
 /** Stock changes: taken by orders, put back by cancellations, adjusted by staff. Each writes the ledger. */
+function assertOneCurrency(lines: OrderLine[], currencyOf: (productId: number) => string): void {
+  const first = currencyOf(lines[0]!.productId);
+  const index = lines.findIndex((l) => currencyOf(l.productId) !== first);
+  if (index >= 0) {
+    throw invalidField(
+      `items[${index}].product_id`,
+      `all products of an order must share one currency (${first})`,
+      'MIXED_CURRENCIES',
+    );
+  }
+}
+
+/** Why some lines could not be taken, in the order a client should fix them: unknown, archived, currency, stock. */
+async function explainRefusal(
+  tx: Db,
+  lines: OrderLine[],
+  refused: { line: OrderLine; index: number }[],
+): Promise<never> {
+  const known = new Map(
+    (
+      await repo.findProducts(
+        tx,
+        lines.map((l) => l.productId),
+      )
+    ).map((p) => [p.id, p]),
+  );
+  const unknown: FieldError[] = [];
+  const unavailable: FieldError[] = [];
+  lines.forEach((line, index) => {
+    const product = known.get(line.productId);
+    const field = `items[${index}].product_id`;
+    if (!product) unknown.push({ field, message: `product ${line.productId} does not exist` });
+    else if (!product.active) unavailable.push({ field, message: `product ${line.productId} is archived` });
+  });
+  if (unknown.length > 0) throw invalidInput('PRODUCT_NOT_FOUND', 'items name products that do not exist', unknown);
+  if (unavailable.length > 0) throw conflict('PRODUCT_UNAVAILABLE', 'items name archived products', unavailable);
+  assertOneCurrency(lines, (productId) => known.get(productId)!.currency);
+  const short = refused
+    .sort((a, b) => a.index - b.index)
+    .map(({ line, index }) => ({
+      field: `items[${index}].product_id`,
+      message: `not enough stock for product ${line.productId}`,
+    }));
+  throw conflict('INSUFFICIENT_STOCK', 'not enough stock for some items; nothing was ordered', short);
+}
+
 type Deps = { db: Db; ledger: InventoryLedger; cache: ProductCache };
 
 export function createStockService({ db, ledger, cache }: Deps) {
   return {
     /**
      * Takes stock for every line inside the caller's transaction, in product-id order so that two orders
-     * over the same products lock them in the same sequence. Prices come from the locked rows.
+     * over the same products lock them in the same sequence. Prices come from the locked rows. Only when a line
+     * cannot be taken does it look the products up, to say why.
      */
     async reserve(tx: Db, lines: OrderLine[]): Promise<PricedLine[]> {
-      const known = new Map(
-        (
-          await repo.findProducts(
-            tx,
-            lines.map((l) => l.productId),
-          )
-        ).map((p) => [p.id, p]),
-      );
-      const unknown: FieldError[] = [];
-      const unavailable: FieldError[] = [];
-      lines.forEach((line, index) => {
-        const product = known.get(line.productId);
-        const field = `items[${index}].product_id`;
-        if (!product) unknown.push({ field, message: `product ${line.productId} does not exist` });
-        else if (!product.active) unavailable.push({ field, message: `product ${line.productId} is archived` });
-      });
-      if (unknown.length > 0) throw invalidInput('PRODUCT_NOT_FOUND', 'items name products that do not exist', unknown);
-      if (unavailable.length > 0) throw conflict('PRODUCT_UNAVAILABLE', 'items name archived products', unavailable);
-
-      const currencies = new Set(lines.map((l) => known.get(l.productId)!.currency));
-      if (currencies.size > 1) {
-        const first = known.get(lines[0]!.productId)!.currency;
-        const index = lines.findIndex((l) => known.get(l.productId)!.currency !== first);
-        throw invalidField(
-          `items[${index}].product_id`,
-          `all products of an order must share one currency (${first})`,
-          'MIXED_CURRENCIES',
-        );
-      }
-
       const priced = new Map<number, PricedLine>();
-      const short: FieldError[] = [];
+      const refused: { line: OrderLine; index: number }[] = [];
       const inLockOrder = lines
         .map((line, index) => ({ line, index }))
         .sort((a, b) => a.line.productId - b.line.productId);
-      for (const { line, index } of inLockOrder) {
-        const taken = await repo.takeStock(tx, line.productId, line.quantity);
-        if (taken) priced.set(line.productId, { ...line, unitPrice: taken.price, currency: taken.currency });
-        else
-          short.push({
-            field: `items[${index}].product_id`,
-            message: `not enough stock for product ${line.productId}`,
-          });
+      for (const entry of inLockOrder) {
+        const taken = await repo.takeStock(tx, entry.line.productId, entry.line.quantity);
+        if (taken)
+          priced.set(entry.line.productId, { ...entry.line, unitPrice: taken.price, currency: taken.currency });
+        else refused.push(entry);
       }
-      if (short.length > 0) {
-        short.sort((a, b) => a.field.localeCompare(b.field, 'en', { numeric: true }));
-        throw conflict('INSUFFICIENT_STOCK', 'not enough stock for some items; nothing was ordered', short);
-      }
+      if (refused.length > 0) await explainRefusal(tx, lines, refused);
+      assertOneCurrency(lines, (productId) => priced.get(productId)!.currency);
       afterCommit(tx, () => cache.invalidate(lines.map((l) => l.productId)));
       return lines.map((l) => priced.get(l.productId)!);
     },
