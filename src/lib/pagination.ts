@@ -51,3 +51,7 @@ export function nextLink(requestUrl: string, nextCursor: string): string {
   url.searchParams.set('cursor', nextCursor);
   return `<${url.pathname}${url.search}>; rel="next"`;
 }
+
+/** The last id seen, for lists ordered by id alone. */
+export const decodeIdCursor = (cursor: string | undefined): number | undefined =>
+  decodeCursor(cursor, (k) => k.length === 1 && isPositiveInt(k[0]))?.[0] as number | undefined;

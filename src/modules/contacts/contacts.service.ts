@@ -4,7 +4,7 @@ import { ownCustomerId, type Actor } from '../../lib/actor.js';
 import { conflict, notFound } from '../../lib/errors.js';
 import { assertIfMatch } from '../../lib/etag.js';
 import { inTransaction } from '../../db/transaction.js';
-import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
+import { decodeIdCursor, toPage, type Page } from '../../lib/pagination.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { Contact, CreateContactBody, UpdateContactBody } from './contacts.schemas.js';
 import * as repo from './contacts.repository.js';
@@ -36,9 +36,6 @@ function toWrite(input: UpdateContactBody): repo.ContactWrite {
   };
 }
 
-const afterIdOf = (cursor?: string) =>
-  (decodeCursor(cursor, (k) => k.length === 1 && isPositiveInt(k[0])) ?? [])[0] as number | undefined;
-
 export function createContactsService({ db, customers }: { db: Db; customers: CustomersService }) {
   /** The contact, locked, if the caller may see it: staff see all, a customer only those linked to them. */
   async function lockVisible(tx: Db, id: number, actor: Actor | null): Promise<repo.ContactRow> {
@@ -50,7 +47,7 @@ export function createContactsService({ db, customers }: { db: Db; customers: Cu
 
   return {
     async list(limit: number, cursor: string | undefined, actor: Actor | null): Promise<Page<Contact>> {
-      const afterId = afterIdOf(cursor);
+      const afterId = decodeIdCursor(cursor);
       const own = ownCustomerId(actor);
       const rows =
         own === undefined
@@ -61,7 +58,7 @@ export function createContactsService({ db, customers }: { db: Db; customers: Cu
     },
 
     async listOfCustomer(customerId: number, limit: number, cursor: string | undefined, actor: Actor | null) {
-      const afterId = afterIdOf(cursor);
+      const afterId = decodeIdCursor(cursor);
       if (!(await customers.visible(db, customerId, actor))) throw notFound('customer');
       const rows = await repo.listContactsOfCustomer(db, customerId, afterId, limit + 1);
       const page = toPage(rows, limit, (r) => [r.id]);

@@ -2,7 +2,7 @@ import type { Db } from '../../db/client.js';
 import { isStillReferenced } from '../../db/errors.js';
 import { ownCustomerId, type Actor } from '../../lib/actor.js';
 import { invalidInput, notFound } from '../../lib/errors.js';
-import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
+import { decodeIdCursor, toPage, type Page } from '../../lib/pagination.js';
 import { hashPassword } from '../../lib/passwords.js';
 import { assertIfMatch } from '../../lib/etag.js';
 import { inTransaction } from '../../db/transaction.js';
@@ -62,7 +62,7 @@ export function createCustomersService({ db, sessions }: { db: Db; sessions: Ses
 
   return {
     async list(limit: number, cursor?: string): Promise<Page<Customer>> {
-      const [afterId] = (decodeCursor(cursor, (k) => k.length === 1 && isPositiveInt(k[0])) ?? []) as number[];
+      const afterId = decodeIdCursor(cursor);
       const rows = await repo.listLiveCustomers(db, afterId, limit + 1);
       const page = toPage(rows, limit, (row) => [row.id]);
       const links = await repo.contactIdsByCustomer(

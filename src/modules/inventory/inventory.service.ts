@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client.js';
 import type { MovementType } from '../../db/schema/index.js';
 import { notFound } from '../../lib/errors.js';
-import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
+import { decodeIdCursor, toPage, type Page } from '../../lib/pagination.js';
 import type { Movement } from './inventory.schemas.js';
 import * as repo from './inventory.repository.js';
 
@@ -41,7 +41,7 @@ export function createInventoryLedger({ db }: { db: Db }) {
     },
 
     async list(productId: number, limit: number, cursor?: string): Promise<Page<Movement>> {
-      const [afterId] = (decodeCursor(cursor, (k) => k.length === 1 && isPositiveInt(k[0])) ?? []) as number[];
+      const afterId = decodeIdCursor(cursor);
       const page = toPage(await repo.listMovements(db, productId, afterId, limit + 1), limit, (r) => [r.id]);
       return { items: page.items.map(toMovement), nextCursor: page.nextCursor };
     },

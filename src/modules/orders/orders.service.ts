@@ -4,7 +4,7 @@ import { inTransaction } from '../../db/transaction.js';
 import { actorLabel, ownCustomerId, type Actor } from '../../lib/actor.js';
 import { invalidField, notFound } from '../../lib/errors.js';
 import { assertIfMatch } from '../../lib/etag.js';
-import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
+import { decodeIdCursor, toPage, type Page } from '../../lib/pagination.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { InventoryLedger } from '../inventory/inventory.service.js';
@@ -97,7 +97,7 @@ export function createOrdersService({ db, customers, contacts, stock, ledger, mo
   }
 
   async function page(filter: { customerId?: number; status?: OrderStatus }, limit: number, cursor?: string) {
-    const [afterId] = (decodeCursor(cursor, (k) => k.length === 1 && isPositiveInt(k[0])) ?? []) as number[];
+    const afterId = decodeIdCursor(cursor);
     const result = toPage(await repo.listOrders(db, filter, afterId, limit + 1), limit, (r) => [r.id]);
     return { items: await present(db, result.items), nextCursor: result.nextCursor };
   }

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client.js';
 import { domainErrorFromDb } from '../../db/errors.js';
 import { conflict, notFound } from '../../lib/errors.js';
-import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
+import { decodeIdCursor, toPage, type Page } from '../../lib/pagination.js';
 import { hashPassword } from '../../lib/passwords.js';
 import { assertIfMatch } from '../../lib/etag.js';
 import { inTransaction } from '../../db/transaction.js';
@@ -25,7 +25,7 @@ function toStaff(row: repo.StaffRow): StaffMember {
 export function createStaffService({ db, sessions }: { db: Db; sessions: SessionsService }) {
   return {
     async list(limit: number, cursor?: string): Promise<Page<StaffMember>> {
-      const [afterId] = (decodeCursor(cursor, (k) => k.length === 1 && isPositiveInt(k[0])) ?? []) as number[];
+      const afterId = decodeIdCursor(cursor);
       const page = toPage(await repo.listStaff(db, afterId, limit + 1), limit, (r) => [r.id]);
       return { items: page.items.map(toStaff), nextCursor: page.nextCursor };
     },
