@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
 import { createDatabase, type Database, type QueryListener } from './db/client.js';
@@ -8,6 +8,9 @@ import { runMigrations } from './db/migrate.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerCors } from './http/plugins/cors.js';
+import { registerDeadlines } from './http/plugins/deadline.js';
+import { registerRateLimit } from './http/plugins/rate-limit.js';
+import { registerRequestLog } from './http/plugins/request-log.js';
 import { registerDocs } from './http/plugins/docs.js';
 import { registerEtags } from './http/plugins/etag.js';
 import { registerRequestIds, requestIdOptions } from './http/plugins/request-id.js';
@@ -19,6 +22,9 @@ import { contactsRoutes } from './modules/contacts/contacts.routes.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { metricsSource } from './modules/metrics/cluster-metrics.js';
+import { createMetrics } from './modules/metrics/metrics.js';
+import { metricsRoutes, registerRequestMetrics } from './modules/metrics/metrics.routes.js';
 import { ordersRoutes } from './modules/orders/orders.routes.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
 import { paymentWebhookRoutes } from './modules/payments/webhooks.routes.js';
@@ -46,6 +52,8 @@ export type BuildOptions = {
   migrate?: boolean;
   /** Sees every SQL statement; tests count queries with it. */
   onQuery?: QueryListener;
+  /** Where the JSON log lines go instead of standard output (tests read them here). */
+  logStream?: { write(line: string): void };
 };
 
 /** The one way to get an app: the server, the tests and the benchmark all come through here. */
@@ -65,8 +73,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.password_hash'],
         censor: '[redacted]',
       },
+      ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: config.bodyLimit,
+    // One line per request, written by registerRequestLog, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    trustProxy: config.trustProxy,
     ...requestIdOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -95,21 +107,28 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerValidation(app);
   registerErrorHandling(app);
   registerRequestIds(app);
+  registerDeadlines(app, config.dbTimeoutMs);
+  registerRequestLog(app);
   await registerSecurity(app);
 
   registerEtags(app);
 
-  const services = createServices(database.db, config, productCache);
+  const metrics = createMetrics(database);
+  registerRequestMetrics(app, metrics);
+  const services = createServices(database.db, config, productCache, { paymentOutcome: metrics.paymentOutcome });
   app.decorate('services', services);
   const { sessions, auth, staff, customers, contacts, products, stock, ledger, orders, idempotency } = services;
   const { payments, providers, shipments, returns } = services;
 
+  // Before auth: its per-route hook must run ahead of the access check, so bad tokens are throttled too.
+  await registerRateLimit(app, { ...config, db: database.db, onLimited: metrics.rateLimited });
   // Before the docs, so that every route's access level is settled when the OpenAPI document records it.
-  registerAuth(app, sessions);
+  registerAuth(app, sessions, config.metricsToken);
   await registerCors(app, config.corsOrigins);
   await registerDocs(app);
 
-  await app.register(healthRoutes, { database });
+  await app.register(healthRoutes, { database, timeoutMs: config.dbTimeoutMs });
+  await app.register(metricsRoutes, { metrics, collect: metricsSource(metrics.registry) });
   await app.register(authRoutes, { auth });
   await app.register(staffRoutes, { staff, idempotency });
   await app.register(customersRoutes, { customers, idempotency });

@@ -27,6 +27,13 @@ export const ConfigSchema = Type.Object({
     Type.Object({ username: Type.String(), email: Type.String(), password: Type.String() }),
     Type.Null(),
   ]),
+  shutdownTimeoutSeconds: Type.Integer({ minimum: 1 }),
+  dbTimeoutMs: Type.Integer({ minimum: 100 }),
+  dbPoolSize: Type.Integer({ minimum: 1 }),
+  dbStatementTimeoutMs: Type.Integer({ minimum: 0 }),
+  rateLimitPerMinute: Type.Integer({ minimum: 0 }),
+  trustProxy: Type.Boolean(),
+  metricsToken: Type.String(),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -125,6 +132,21 @@ function parseAdmin(env: Env): Config['admin'] {
   return { username, email, password };
 }
 
+function parseFlag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/** A shared secret for scrapers; short ones are refused because /metrics tells a lot about the business. */
+function parseMetricsToken(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return '';
+  if (raw.length < 16 || /\s/.test(raw))
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters, no spaces');
+  return raw;
+}
+
 export function isSupportedCurrency(code: string): boolean {
   return /^[A-Z]{3}$/.test(code) && Intl.supportedValuesOf('currency').includes(code);
 }
@@ -142,6 +164,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (host.trim() === '') throw new ConfigError('HOST must not be empty');
   const dataDir = env.DATA_DIR ?? './data';
   if (dataDir.trim() === '') throw new ConfigError('DATA_DIR must not be empty');
+
+  const dbTimeoutMs = parseInteger(env, 'DB_TIMEOUT_MS', 5000, 100, 600_000);
 
   const config: Config = {
     databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
@@ -161,6 +185,14 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: parseRedisUrl(env.REDIS_URL),
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     admin: parseAdmin(env),
+    shutdownTimeoutSeconds: parseInteger(env, 'SHUTDOWN_TIMEOUT_S', 25, 1, 3600),
+    dbTimeoutMs,
+    dbPoolSize: parseInteger(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    // A statement still running when its request has been answered 503 only holds locks and a connection.
+    dbStatementTimeoutMs: parseInteger(env, 'DB_STATEMENT_TIMEOUT_MS', dbTimeoutMs, 0, 3_600_000),
+    rateLimitPerMinute: parseInteger(env, 'RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
+    trustProxy: parseFlag(env, 'TRUST_PROXY'),
+    metricsToken: parseMetricsToken(env.METRICS_TOKEN),
   };
   if (config.workers > 1 && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw new ConfigError(

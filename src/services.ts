@@ -21,8 +21,16 @@ import { createProductsService } from './modules/products/products.service.js';
 import { createStockService } from './modules/products/stock.service.js';
 import { createStaffService } from './modules/staff/staff.service.js';
 
+/** What the services tell the outside about the business as it happens (the app counts it in /metrics). */
+export type ServiceEvents = { paymentOutcome?: (status: string) => void };
+
 /** Wires the services together: the app, the seed and the admin tools all get them from here. */
-export function createServices(db: Db, config: Config, productCache = createProductCache({ enabled: false })) {
+export function createServices(
+  db: Db,
+  config: Config,
+  productCache = createProductCache({ enabled: false }),
+  events: ServiceEvents = {},
+) {
   const sessions = createSessionsService({ db, ttlSeconds: config.tokenTtlSeconds });
   const customers = createCustomersService({ db, sessions });
   const staff = createStaffService({ db, sessions });
@@ -37,7 +45,7 @@ export function createServices(db: Db, config: Config, productCache = createProd
     ['manual', manualProvider],
   ]);
   if (config.stripe) providers.set('stripe', createStripeProvider(config.stripe));
-  const payments = createPaymentsService({ db, orders, providers });
+  const payments = createPaymentsService({ db, orders, providers, onOutcome: events.paymentOutcome });
   orders.attachMoney({
     unwind: (tx, order) => payments.unwind(tx, order),
     recordManualPayment: (tx, order) => payments.recordManualPayment(tx, order),

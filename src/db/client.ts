@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -23,15 +24,29 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export type QueryListener = (query: string, params: unknown[]) => void;
 
-export async function createDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
-  onQuery?: QueryListener,
-): Promise<Database> {
+export type DatabaseSettings = Pick<Config, 'databaseUrl' | 'dataDir'> &
+  Partial<Pick<Config, 'dbPoolSize' | 'dbTimeoutMs' | 'dbStatementTimeoutMs'>>;
+
+export async function createDatabase(config: DatabaseSettings, onQuery?: QueryListener): Promise<Database> {
   const logger = onQuery ? { logQuery: onQuery } : undefined;
   if (isPostgresUrl(config.databaseUrl)) {
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
-    // An idle client that loses its server emits 'error'; without a listener that would crash the process.
+    const pool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: config.dbPoolSize ?? 10,
+      // Waiting for a free or a new connection gives up in time to answer 503 instead of hanging.
+      connectionTimeoutMillis: config.dbTimeoutMs ?? 5000,
+      ...(config.dbStatementTimeoutMs ? { statement_timeout: config.dbStatementTimeoutMs } : {}),
+      // Notices a server that vanished without closing the socket (a failover, a cut network).
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
+    // An idle client that loses its server emits 'error' and leaves the pool; the next query opens a new one.
+    // Without a listener that error would crash the process.
     pool.on('error', () => {});
+    // A client checked out of the pool (a query or a transaction under way) has no pool listener, and node-postgres
+    // emits 'error' on it as well as failing its queries when the server goes away: without this, a database
+    // restart crashes the process. Its queries fail (503) and the pool drops it on release, as it is not queryable.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
     return { kind: 'postgres', db, pool, url: config.databaseUrl, close: () => pool.end() };
   }
@@ -51,4 +66,10 @@ export async function createDatabase(
   await client.waitReady;
   const db = drizzlePglite(client, { schema, logger }) as unknown as Db;
   return { kind: 'pglite', db, client, close: () => client.close() };
+}
+
+/** Rows of a hand-written statement. Both drivers answer { rows }, but Drizzle types execute() per driver. */
+export async function selectRows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result: unknown = await db.execute(query);
+  return (result as { rows: T[] }).rows;
 }

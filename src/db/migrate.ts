@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import type { Database } from './client.js';
+import { selectRows, type Database } from './client.js';
 
 /** The committed drizzle/ folder, found upwards from here: from src/db when run as TypeScript, dist/src/db when built. */
 function findMigrationsFolder(): string {
@@ -19,6 +20,19 @@ function findMigrationsFolder(): string {
 }
 
 const migrationsFolder = findMigrationsFolder();
+const migrationCount = (
+  JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }
+).entries.length;
+
+/** Whether every migration this build ships has been applied to the database (it throws if it cannot be asked). */
+export async function migrationsApplied(database: Database): Promise<boolean> {
+  const [row] = await selectRows<{ applied: number }>(
+    database.db,
+    sql`SELECT count(*)::int AS applied FROM drizzle.__drizzle_migrations`,
+  );
+  return Number(row?.applied ?? 0) >= migrationCount;
+}
+
 // Any constant works; it only has to be the same in every process that migrates this database.
 const MIGRATION_LOCK_KEY = 727_001;
 

@@ -1,7 +1,8 @@
 import { is } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Db } from './client.js';
-import { DEADLOCK_DETECTED, pgErrorOf, SERIALIZATION_FAILURE } from './errors.js';
+import { requestAbandoned } from '../lib/request-scope.js';
+import { databaseUnavailable, DEADLOCK_DETECTED, pgErrorOf, SERIALIZATION_FAILURE } from './errors.js';
 
 const MAX_ATTEMPTS = 5;
 const RETRYABLE = new Set([SERIALIZATION_FAILURE, DEADLOCK_DETECTED]);
@@ -29,9 +30,12 @@ export async function inTransaction<T>(executor: Db, work: (tx: Db) => Promise<T
   for (let attempt = 1; ; attempt++) {
     const queue: (() => void)[] = [];
     try {
-      const result = await executor.transaction((tx) => {
+      const result = await executor.transaction(async (tx) => {
         afterCommitQueues.set(tx, queue);
-        return work(tx);
+        const outcome = await work(tx);
+        // The client has been told 503 already; committing now would make a write it believes failed.
+        if (requestAbandoned()) throw databaseUnavailable();
+        return outcome;
       });
       for (const task of queue) task();
       return result;

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { domainErrorFromDb } from '../db/errors.js';
-import { AppError, RateLimitedError, type ErrorKind, type FieldError } from '../lib/errors.js';
+import { AppError, retryAfterOf, type ErrorKind, type FieldError } from '../lib/errors.js';
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
   invalid_input: 400,
@@ -58,7 +58,7 @@ export type Problem = {
   [extension: string]: unknown;
 };
 
-function problem(
+export function problem(
   status: number,
   code: string,
   detail: string,
@@ -168,10 +168,14 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
-    const body = toProblem(error, request);
-    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    const domain = error instanceof AppError ? error : domainErrorFromDb(error);
+    const body = toProblem(domain ?? error, request);
+    // A database outage is not a bug in the server: worth a warning, not an error, and no stack for each request.
+    if (body.status === 503) request.log.warn({ code: body.code, cause: (error as Error).message }, 'answered 503');
+    else if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     if (body.status === 401) reply.header('WWW-Authenticate', 'Bearer');
-    if (error instanceof RateLimitedError) reply.header('Retry-After', String(error.retryAfterSeconds));
+    const retryAfter = retryAfterOf(domain);
+    if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
     return sendProblem(reply, body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -44,7 +44,24 @@ export class RateLimitedError extends AppError {
   constructor(
     readonly retryAfterSeconds: number,
     message: string,
+    code = 'TOO_MANY_ATTEMPTS',
   ) {
-    super('rate_limited', 'TOO_MANY_ATTEMPTS', message);
+    super('rate_limited', code, message);
   }
+}
+
+/** The service cannot answer now but will again soon (its database is down or too slow): 503 with Retry-After. */
+export class UnavailableError extends AppError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    code: string,
+    message: string,
+  ) {
+    super('unavailable', code, message);
+  }
+}
+
+/** Seconds a client should wait before trying again, for the errors that say so. */
+export function retryAfterOf(error: unknown): number | undefined {
+  return error instanceof RateLimitedError || error instanceof UnavailableError ? error.retryAfterSeconds : undefined;
 }

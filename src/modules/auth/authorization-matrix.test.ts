@@ -47,6 +47,9 @@ const EXPECTED: Record<string, Statuses | Skip> = {
   'GET /docs/static/*':                                   DOCS_ASSETS,
   'GET /openapi.json':                                    [ 200,      200,  200,  200 ],
   'GET /health':                                          [ 200,      200,  200,  200 ],
+  'GET /health/live':                                     [ 200,      200,  200,  200 ],
+  'GET /health/ready':                                    [ 200,      200,  200,  200 ],
+  'GET /metrics':                                         [ 401,      403,  403,  200 ],
 
   'POST /auth/login':                                     [ 200,      200,  200,  200 ],
   'POST /auth/logout':                                    [ 401,      204,  204,  204 ], // each with a fresh token
@@ -237,6 +240,9 @@ describe('authorization matrix', () => {
     'GET /docs': () => ({ path: '/docs/' }),
     'GET /openapi.json': () => ({ path: '/openapi.json' }),
     'GET /health': () => ({ path: '/health' }),
+    'GET /health/live': () => ({ path: '/health/live' }),
+    'GET /health/ready': () => ({ path: '/health/ready' }),
+    'GET /metrics': () => ({ path: '/metrics' }),
 
     'POST /auth/login': (who) => ({ path: '/auth/login', body: credentials[who] }),
     'POST /auth/logout': async (who) => ({

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import { migrationsApplied } from '../../db/migrate.js';
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
@@ -9,11 +10,38 @@ const Health = Type.Object({
   driver: Type.Union([Type.Literal('pglite'), Type.Literal('postgres')]),
 });
 
-export const healthRoutes: FastifyPluginAsyncTypebox<{ database: Database }> = async (app, { database }) => {
+const Live = Type.Object({ status: Type.Literal('ok') });
+
+const Ready = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  database: Type.Union([Type.Literal('ok'), Type.Literal('unreachable')]),
+  migrations: Type.Union([Type.Literal('applied'), Type.Literal('pending'), Type.Literal('unknown')]),
+});
+
+// Probes never look at a token (so they answer while the database is down), are never rate limited, and are
+// never cached.
+const probe = { access: 'public', ignoresToken: true, rateLimit: false } as const;
+
+/** Rejects when `work` has not settled within `ms`: a readiness probe must answer even when the database hangs. */
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ database: Database; timeoutMs: number }> = async (
+  app,
+  { database, timeoutMs },
+) => {
+  // Answer a little before the request deadline, so a hanging database gives this body rather than the generic 503.
+  const checkWithin = Math.max(100, timeoutMs - 250);
+
   app.get(
     '/health',
     {
-      config: { access: 'public' },
+      config: probe,
       schema: {
         tags: ['health'],
         summary: 'Whether the service and its database answer',
@@ -22,11 +50,46 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ database: Database }> = a
     },
     async (_request, reply) => {
       try {
-        await database.db.execute(sql`select 1`);
+        await within(checkWithin, database.db.execute(sql`select 1`));
         return { status: 'ok' as const, database: 'ok' as const, driver: database.kind };
       } catch {
         return reply.code(503).send({ status: 'unavailable', database: 'unreachable', driver: database.kind });
       }
+    },
+  );
+
+  app.get(
+    '/health/live',
+    {
+      config: probe,
+      schema: {
+        tags: ['health'],
+        summary: 'Liveness: the process answers (the database is not consulted)',
+        response: { 200: Live },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/health/ready',
+    {
+      config: probe,
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: 200 when the database answers and every migration is applied, 503 otherwise',
+        response: { 200: Ready, 503: Ready },
+      },
+    },
+    async (_request, reply) => {
+      let applied: boolean;
+      try {
+        applied = await within(checkWithin, migrationsApplied(database));
+      } catch {
+        return reply.code(503).send({ status: 'unavailable', database: 'unreachable', migrations: 'unknown' });
+      }
+      if (!applied) return reply.code(503).send({ status: 'unavailable', database: 'ok', migrations: 'pending' });
+      return { status: 'ready' as const, database: 'ok' as const, migrations: 'applied' as const };
     },
   );
 };

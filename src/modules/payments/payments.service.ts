@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client.js';
 import type { PaymentStatus } from '../../db/schema/index.js';
-import { inTransaction } from '../../db/transaction.js';
+import { afterCommit, inTransaction } from '../../db/transaction.js';
 import { actorLabel, isAdmin, ownCustomerId, type Actor } from '../../lib/actor.js';
 import { AppError, conflict, invalidField, notFound } from '../../lib/errors.js';
 import type { OrdersService } from '../orders/orders.service.js';
@@ -45,9 +45,17 @@ const wrongState = (payment: repo.PaymentRow, action: string) =>
 
 export type PaymentAttempt = { payment: Payment; declined: string | null };
 
-type Deps = { db: Db; orders: OrdersService; providers: Map<string, PaymentProvider> };
+type Deps = {
+  db: Db;
+  orders: OrdersService;
+  providers: Map<string, PaymentProvider>;
+  /** Told, once committed, the status each payment attempt reached (for the payments_total metric). */
+  onOutcome?: (status: PaymentStatus) => void;
+};
 
-export function createPaymentsService({ db, orders, providers }: Deps) {
+export function createPaymentsService({ db, orders, providers, onOutcome = () => {} }: Deps) {
+  const reportOutcome = (tx: Db, status: PaymentStatus) => afterCommit(tx, () => onOutcome(status));
+
   async function present(executor: Db, rows: repo.PaymentRow[]): Promise<Payment[]> {
     const ids = rows.map((r) => r.id);
     const refunds = await repo.refundsOf(executor, ids);
@@ -160,6 +168,7 @@ export function createPaymentsService({ db, orders, providers }: Deps) {
           failureReason: outcome.status === 'declined' ? outcome.reason : null,
         });
         if (status === 'captured') await orders.settle(tx, orderId, actorLabel(actor));
+        reportOutcome(tx, status);
         return { payment: await presentOne(tx, row), declined: outcome.status === 'declined' ? outcome.reason : null };
       });
     },
@@ -280,6 +289,7 @@ export function createPaymentsService({ db, orders, providers }: Deps) {
         amountCaptured: open,
         providerReference: outcome.reference,
       });
+      reportOutcome(tx, 'captured');
     },
 
     /** A verified webhook event, applied at most once; one that does not fit is recorded and changes nothing. */
@@ -309,6 +319,7 @@ export function createPaymentsService({ db, orders, providers }: Deps) {
             amountCaptured: captured ? payment.amount : 0,
           });
           if (captured) await orders.settle(tx, payment.orderId, by);
+          reportOutcome(tx, captured ? 'captured' : 'authorized');
           return settle('settled', true);
         }
         if (event.type === 'payment.failed' && payment.status === 'pending') {
@@ -316,6 +327,7 @@ export function createPaymentsService({ db, orders, providers }: Deps) {
             status: 'failed',
             failureReason: 'reported failed by the gateway',
           });
+          reportOutcome(tx, 'failed');
           return settle('failed', true);
         }
         if (

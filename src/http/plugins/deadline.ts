@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../../db/errors.js';
+import { enterRequestScope, type RequestScope } from '../../lib/request-scope.js';
+import { problem, sendProblem } from '../errors.js';
+
+type Deadline = {
+  scope: RequestScope;
+  timer: NodeJS.Timeout | undefined;
+  /** When the request arrived, plus the time its body took to come in: a slow upload is the client's time. */
+  dueAt: number;
+  bodySince: number | undefined;
+  /** The clock ran out while the body was still arriving; decided again once it has. */
+  expiredDuringBody: boolean;
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    deadline: Deadline | null;
+  }
+}
+
+/**
+ * Every request is answered within `timeoutMs` of its arrival: if its work (most often a database that is down or
+ * stuck) has not answered by then, the client gets 503 with Retry-After, and the request's scope is marked so that a
+ * transaction it started rolls back instead of committing behind the client's back.
+ */
+export function registerDeadlines(app: FastifyInstance, timeoutMs: number): void {
+  app.decorateRequest('deadline', null);
+
+  const expire = (request: FastifyRequest, reply: FastifyReply) => {
+    const deadline = request.deadline!;
+    deadline.timer = undefined;
+    if (reply.sent) return;
+    if (deadline.bodySince !== undefined) {
+      deadline.expiredDuringBody = true;
+      return;
+    }
+    deadline.scope.abandoned = true;
+    reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+    void sendProblem(
+      reply,
+      problem(503, 'DATABASE_TIMEOUT', `no answer within ${timeoutMs} ms; try again shortly`, String(request.id)),
+    );
+  };
+  const schedule = (request: FastifyRequest, reply: FastifyReply) => {
+    const deadline = request.deadline!;
+    if (deadline.timer) clearTimeout(deadline.timer);
+    deadline.timer = setTimeout(expire, Math.max(0, deadline.dueAt - Date.now()), request, reply);
+    deadline.timer.unref();
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    const scope: RequestScope = { abandoned: false };
+    enterRequestScope(scope);
+    request.deadline = {
+      scope,
+      timer: undefined,
+      dueAt: Date.now() + timeoutMs,
+      bodySince: undefined,
+      expiredDuringBody: false,
+    };
+    schedule(request, reply);
+  });
+  app.addHook('preParsing', async (request) => {
+    if (request.deadline) request.deadline.bodySince = Date.now();
+  });
+  app.addHook('preValidation', async (request, reply) => {
+    const deadline = request.deadline;
+    if (!deadline || deadline.bodySince === undefined) return;
+    deadline.dueAt += Date.now() - deadline.bodySince;
+    deadline.bodySince = undefined;
+    if (deadline.timer || deadline.expiredDuringBody) schedule(request, reply);
+  });
+  const stop = async (request: FastifyRequest) => {
+    if (request.deadline?.timer) clearTimeout(request.deadline.timer);
+  };
+  app.addHook('onResponse', stop);
+  app.addHook('onRequestAbort', stop);
+}
