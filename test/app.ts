@@ -9,7 +9,14 @@ import { TEST_ADMIN } from './http.js';
  * PostgreSQL server named by TEST_DATABASE_URL (dropped again when the app closes).
  */
 export async function createTestApp(options: Partial<Config> = {}, build: BuildOptions = {}): Promise<App> {
-  const overrides: Partial<Config> = { admin: TEST_ADMIN, ...options };
+  // Generous deadlines: on a loaded CI machine a burst of concurrent orders can wait seconds for a connection, and
+  // these tests are about what the answers say. The outage tests set their own short DB_TIMEOUT_MS.
+  const overrides: Partial<Config> = {
+    admin: TEST_ADMIN,
+    dbTimeoutMs: 60_000,
+    dbStatementTimeoutMs: 60_000,
+    ...options,
+  };
   const serverUrl = process.env.TEST_DATABASE_URL;
   // A second app on a database another test app made (several server processes sharing one database).
   if (!serverUrl || options.databaseUrl) return buildApp(defineConfig(overrides), build);
