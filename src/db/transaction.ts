@@ -1,7 +1,6 @@
 import { is } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Db } from './client.js';
-import { requestAbandoned } from '../lib/request-scope.js';
 import { databaseUnavailable, DEADLOCK_DETECTED, pgErrorOf, SERIALIZATION_FAILURE } from './errors.js';
 
 const MAX_ATTEMPTS = 5;
@@ -10,6 +9,19 @@ const RETRYABLE = new Set([SERIALIZATION_FAILURE, DEADLOCK_DETECTED]);
 export const isRetryable = (error: unknown): boolean => RETRYABLE.has(pgErrorOf(error)?.code ?? '');
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Handles made by guardedHandle, with the question each asks before committing.
+const commitGuards = new WeakMap<object, () => boolean>();
+
+/**
+ * `db` as seen by one request: a transaction opened on it rolls back instead of committing once `abandoned()` is
+ * true (the client has been answered 503 for taking too long and must not find the write done behind its back).
+ */
+export function guardedHandle(db: Db, abandoned: () => boolean): Db {
+  const handle = Object.create(db) as Db;
+  commitGuards.set(handle, abandoned);
+  return handle;
+}
 
 // Work to run once the outermost transaction has committed, keyed by every handle (savepoints too) inside it.
 const afterCommitQueues = new WeakMap<object, (() => void)[]>();
@@ -27,6 +39,7 @@ export async function inTransaction<T>(executor: Db, work: (tx: Db) => Promise<T
       return work(savepoint);
     });
   }
+  const abandoned = commitGuards.get(executor);
   for (let attempt = 1; ; attempt++) {
     const queue: (() => void)[] = [];
     try {
@@ -34,7 +47,7 @@ export async function inTransaction<T>(executor: Db, work: (tx: Db) => Promise<T
         afterCommitQueues.set(tx, queue);
         const outcome = await work(tx);
         // The client has been told 503 already; committing now would make a write it believes failed.
-        if (requestAbandoned()) throw databaseUnavailable();
+        if (abandoned?.()) throw databaseUnavailable();
         return outcome;
       });
       for (const task of queue) task();

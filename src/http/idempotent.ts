@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
+import { guardedHandle } from '../db/transaction.js';
 import { actorLabel } from '../lib/actor.js';
 import { invalidField } from '../lib/errors.js';
 import { fingerprintOf } from '../lib/etag.js';
@@ -22,8 +23,10 @@ export async function respondOnce<T>(
   idempotency: IdempotencyService,
   create: (executor?: Db) => Promise<Created<T>>,
 ): Promise<FastifyReply> {
+  // Its transaction rolls back rather than commit once the client has been answered 503 for taking too long.
+  const executor = guardedHandle(request.server.database.db, () => request.deadline?.abandoned === true);
   const key = request.headers['idempotency-key'];
-  if (key === undefined) return send(reply, await create());
+  if (key === undefined) return send(reply, await create(executor));
   if (typeof key !== 'string' || !KEY.test(key)) {
     throw invalidField('Idempotency-Key', 'Idempotency-Key must be 1–255 visible ASCII characters');
   }
@@ -46,6 +49,7 @@ export async function respondOnce<T>(
       if (problem.status >= 500 || NOT_STORED.has(problem.status)) return null;
       return { statusCode: problem.status, body: problem, location: null };
     },
+    executor,
   );
   if (outcome.kind === 'failed') throw outcome.error;
   if (outcome.kind === 'fresh') return sendStored(reply, outcome.response);

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../../db/errors.js';
-import { enterRequestScope, type RequestScope } from '../../lib/request-scope.js';
 import { problem, sendProblem } from '../errors.js';
 
 type Deadline = {
-  scope: RequestScope;
+  /** The client was answered 503 already: a create this request started must roll back, not commit. */
+  abandoned: boolean;
   timer: NodeJS.Timeout | undefined;
   /** When the request arrived, plus the time its body took to come in: a slow upload is the client's time. */
   dueAt: number;
@@ -21,8 +21,8 @@ declare module 'fastify' {
 
 /**
  * Every request is answered within `timeoutMs` of its arrival: if its work (most often a database that is down or
- * stuck) has not answered by then, the client gets 503 with Retry-After, and the request's scope is marked so that a
- * transaction it started rolls back instead of committing behind the client's back.
+ * stuck) has not answered by then, the client gets 503 with Retry-After, and the request is marked abandoned so that
+ * a create it started (see respondOnce) rolls back instead of committing behind the client's back.
  */
 export function registerDeadlines(app: FastifyInstance, timeoutMs: number): void {
   app.decorateRequest('deadline', null);
@@ -35,7 +35,7 @@ export function registerDeadlines(app: FastifyInstance, timeoutMs: number): void
       deadline.expiredDuringBody = true;
       return;
     }
-    deadline.scope.abandoned = true;
+    deadline.abandoned = true;
     reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
     void sendProblem(
       reply,
@@ -50,10 +50,8 @@ export function registerDeadlines(app: FastifyInstance, timeoutMs: number): void
   };
 
   app.addHook('onRequest', async (request, reply) => {
-    const scope: RequestScope = { abandoned: false };
-    enterRequestScope(scope);
     request.deadline = {
-      scope,
+      abandoned: false,
       timer: undefined,
       dueAt: Date.now() + timeoutMs,
       bodySince: undefined,

@@ -34,8 +34,9 @@ export function createIdempotencyService({ db }: { db: Db }) {
       request: IdempotentRequest,
       create: (tx: Db) => Promise<StoredResponse>,
       describeFailure: (error: unknown) => StoredResponse | null,
+      executor: Db = db,
     ): Promise<Outcome> {
-      const outcome = await inTransaction(db, async (tx): Promise<Outcome> => {
+      const outcome = await inTransaction(executor, async (tx): Promise<Outcome> => {
         if (!(await repo.tryLockKey(tx, request.scope, request.key))) {
           throw conflict(
             'IDEMPOTENCY_KEY_IN_USE',
