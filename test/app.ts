@@ -36,7 +36,8 @@ export async function createTestApp(options: Partial<Config> = {}, build: BuildO
   }
 }
 
-async function adminQuery(serverUrl: string, text: string): Promise<void> {
+/** Runs one statement on a PostgreSQL server through its own short connection (CREATE or DROP DATABASE). */
+export async function adminQuery(serverUrl: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
