@@ -5,7 +5,7 @@ import { createDatabase, type Database, type QueryListener } from './db/client.j
 import { createRedisBus } from './lib/invalidation-bus.js';
 import { createProductCache } from './modules/products/product-cache.js';
 import { runMigrations } from './db/migrate.js';
-import { registerErrorHandling } from './http/errors.js';
+import { registerErrorHandling, registerNotFound } from './http/errors.js';
 import { registerAuth } from './http/plugins/auth.js';
 import { registerCors } from './http/plugins/cors.js';
 import { registerDeadlines } from './http/plugins/deadline.js';
@@ -122,6 +122,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   // Before auth: its per-route hook must run ahead of the access check, so bad tokens are throttled too.
   await registerRateLimit(app, { ...config, db: database.db, onLimited: metrics.rateLimited });
+  registerNotFound(app, config.rateLimitPerMinute > 0 ? app.rateLimit() : undefined);
   // Before the docs, so that every route's access level is settled when the OpenAPI document records it.
   registerAuth(app, sessions, config.metricsToken);
   await registerCors(app, config.corsOrigins);

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { domainErrorFromDb } from '../db/errors.js';
 import { AppError, retryAfterOf, type ErrorKind, type FieldError } from '../lib/errors.js';
@@ -178,7 +178,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
     return sendProblem(reply, body);
   });
-  app.setNotFoundHandler((request, reply) =>
+}
+
+/** 404 for paths no route serves; `preHandler` lets the rate limit count them too, so random URLs cannot flood. */
+export function registerNotFound(app: FastifyInstance, preHandler?: preHandlerAsyncHookHandler): void {
+  app.setNotFoundHandler(preHandler ? { preHandler } : {}, (request, reply) =>
     sendProblem(
       reply,
       problem(

@@ -170,3 +170,20 @@ describe.runIf(redisUrl)('RATE_LIMIT_PER_MINUTE shared through Redis (TEST_REDIS
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
   });
 });
+
+describe('RATE_LIMIT_PER_MINUTE and paths no route serves', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await createTestApp({ rateLimitPerMinute: LIMIT });
+  });
+  afterAll(async () => app.close());
+
+  it('counts 404s too, so a flood of random URLs is throttled like any other', async () => {
+    const address = freshAddress();
+    const statuses: number[] = [];
+    for (let i = 0; i <= LIMIT; i++) {
+      statuses.push((await get(app, `/no-such-path-${i}`, {}, address)).statusCode);
+    }
+    expect(statuses).toEqual([...Array(LIMIT).fill(404), 429]);
+  });
+});
