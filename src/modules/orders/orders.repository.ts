@@ -12,15 +12,6 @@ import {
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
 
-export async function insertOrder(db: Db, values: typeof orders.$inferInsert): Promise<OrderRow> {
-  const [row] = await db.insert(orders).values(values).returning();
-  return row!;
-}
-
-export function insertItems(db: Db, values: (typeof orderItems.$inferInsert)[]): Promise<OrderItemRow[]> {
-  return db.insert(orderItems).values(values).returning();
-}
-
 export async function findOrder(db: Db, id: number): Promise<OrderRow | undefined> {
   const query = prepared(db, 'order_by_id', (d) =>
     d

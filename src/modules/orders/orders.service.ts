@@ -13,6 +13,7 @@ import { summarize } from '../payments/money.js';
 import { assertMayCancel, assertTransition } from './order-lifecycle.js';
 import type { CreateOrderBody, Order } from './orders.schemas.js';
 import * as repo from './orders.repository.js';
+import * as placing from './placing.repository.js';
 
 function toOrder(
   row: repo.OrderRow,
@@ -48,7 +49,8 @@ function toOrder(
 type Deps = {
   db: Db;
   customers: CustomersService;
-  contacts: ContactsService;
+  /** Unused since placing an order reads the address with its customer check; services.ts still passes it. */
+  contacts?: ContactsService;
   stock: StockService;
   ledger: InventoryLedger;
   money: (executor: Db, orderIds: number[]) => Promise<Map<number, { captured: number; refunded: number }>>;
@@ -83,7 +85,7 @@ export type FulfilmentState = {
 
 const NONE = { captured: 0, refunded: 0 };
 
-export function createOrdersService({ db, customers, contacts, stock, ledger, money }: Deps) {
+export function createOrdersService({ db, customers, stock, ledger, money }: Deps) {
   let orderMoney: OrderMoney | undefined;
   let orderFulfilment: OrderFulfilment | undefined;
 
@@ -208,14 +210,19 @@ export function createOrdersService({ db, customers, contacts, stock, ledger, mo
         seen.add(item.product_id);
       });
 
+      const contactId = input.shipping_contact_id ?? null;
+      const own = ownCustomerId(actor);
+      const by = actorLabel(actor);
       return inTransaction(executor, async (tx) => {
-        if (!(await customers.visible(tx, customerId, actor))) {
+        // A customer naming another customer gets the same answer as for one that does not exist.
+        const customer =
+          own !== undefined && own !== customerId
+            ? undefined
+            : await placing.customerWithAddress(tx, customerId, contactId);
+        if (!customer) {
           throw invalidField('customer_id', `customer ${customerId} does not exist`, 'CUSTOMER_NOT_FOUND');
         }
-        const contactId = input.shipping_contact_id ?? null;
-        const shippingAddress =
-          contactId === null ? null : await contacts.shippingAddressFor(tx, customerId, contactId);
-        if (shippingAddress === undefined) {
+        if (contactId !== null && customer.address === null) {
           throw invalidField(
             'shipping_contact_id',
             `contact ${contactId} is not linked to customer ${customerId}`,
@@ -228,38 +235,17 @@ export function createOrdersService({ db, customers, contacts, stock, ledger, mo
           input.items.map((i) => ({ productId: i.product_id, quantity: i.quantity })),
         );
         const subtotal = lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
-        const order = await repo.insertOrder(tx, {
+        const placed = await placing.insertPlacedOrder(tx, {
           customerId,
-          status: 'pending',
           shippingContactId: contactId,
-          shippingAddress,
+          shippingAddress: customer.address,
           subtotal,
-          total: subtotal,
           currency: lines[0]!.currency,
+          lines,
+          by,
         });
-        const items = await repo.insertItems(
-          tx,
-          lines.map((l) => ({
-            orderId: order.id,
-            productId: l.productId,
-            quantity: l.quantity,
-            unitPrice: l.unitPrice,
-            lineTotal: l.unitPrice * l.quantity,
-          })),
-        );
-        await ledger.record(
-          tx,
-          lines.map((l) => ({
-            productId: l.productId,
-            quantity: -l.quantity,
-            type: 'order' as const,
-            orderId: order.id,
-            actor: actorLabel(actor),
-          })),
-        );
-        const history = await repo.insertHistory(tx, order.id, 'pending', actorLabel(actor));
         // Everything the answer shows was just written: no need to read it back.
-        return toOrder(order, items, [history], NONE);
+        return toOrder(placed.order, placed.items, [placed.history], NONE);
       });
     },
 

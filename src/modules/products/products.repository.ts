@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { statementIn } from '../../db/prepared.js';
 import { products } from '../../db/schema/index.js';
 import type { SortField } from './products.schemas.js';
 
@@ -83,18 +84,32 @@ export async function deleteProduct(db: Db, id: number): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** One conditional update: it either takes the whole quantity or touches nothing, so stock never goes negative. */
-export async function takeStock(
-  db: Db,
-  id: number,
-  quantity: number,
-): Promise<Pick<ProductRow, 'id' | 'price' | 'currency'> | undefined> {
-  const [row] = await db
-    .update(products)
-    .set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: sql`now()` })
-    .where(and(eq(products.id, id), gte(products.stock, quantity), eq(products.active, true)))
-    .returning({ id: products.id, price: products.price, currency: products.currency });
-  return row;
+export type TakenStock = Pick<ProductRow, 'id' | 'price' | 'currency'>;
+
+/**
+ * One statement for every line: each product either gives its whole quantity or is left untouched, so stock never
+ * goes negative; the rows returned are the products that gave. The products are locked first, in id order, as
+ * every other change of several products locks them, so that two orders over the same products cannot deadlock.
+ */
+export async function takeStock(db: Db, lines: { productId: number; quantity: number }[]): Promise<TakenStock[]> {
+  const ids = sql.placeholder('ids');
+  const quantity = sql`(${sql.placeholder('quantities')}::int[])[array_position(${ids}::int[], p.id)]`;
+  const query = statementIn<TakenStock>(
+    db,
+    'take_stock',
+    () => sql`WITH locked AS MATERIALIZED (
+        SELECT id FROM products WHERE id = ANY(${ids}::int[]) ORDER BY id FOR UPDATE
+      )
+      UPDATE products p SET stock = p.stock - ${quantity}, updated_at = now()
+      FROM locked
+      WHERE p.id = locked.id AND p.active AND p.stock >= ${quantity}
+      RETURNING p.id, p.price, p.currency`,
+  );
+  const result = await query.execute({
+    ids: lines.map((l) => l.productId),
+    quantities: lines.map((l) => l.quantity),
+  });
+  return result.rows;
 }
 
 export async function lockProduct(db: Db, id: number): Promise<ProductRow | undefined> {

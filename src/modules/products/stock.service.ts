@@ -68,26 +68,22 @@ type Deps = { db: Db; ledger: InventoryLedger; cache: ProductCache };
 export function createStockService({ db, ledger, cache }: Deps) {
   return {
     /**
-     * Takes stock for every line inside the caller's transaction, in product-id order so that two orders
-     * over the same products lock them in the same sequence. Prices come from the locked rows. Only when a line
-     * cannot be taken does it look the products up, to say why.
+     * Takes stock for every line inside the caller's transaction, in one statement that locks the products in id
+     * order, so that two orders over the same products lock them in the same sequence. Prices come from the
+     * locked rows. Only when a line cannot be taken does it look the products up, to say why.
      */
     async reserve(tx: Db, lines: OrderLine[]): Promise<PricedLine[]> {
-      const priced = new Map<number, PricedLine>();
-      const refused: { line: OrderLine; index: number }[] = [];
-      const inLockOrder = lines
-        .map((line, index) => ({ line, index }))
-        .sort((a, b) => a.line.productId - b.line.productId);
-      for (const entry of inLockOrder) {
-        const taken = await repo.takeStock(tx, entry.line.productId, entry.line.quantity);
-        if (taken)
-          priced.set(entry.line.productId, { ...entry.line, unitPrice: taken.price, currency: taken.currency });
-        else refused.push(entry);
+      const taken = new Map((await repo.takeStock(tx, lines)).map((row) => [row.id, row]));
+      if (taken.size < lines.length) {
+        const refused = lines.map((line, index) => ({ line, index })).filter(({ line }) => !taken.has(line.productId));
+        await explainRefusal(tx, lines, refused);
       }
-      if (refused.length > 0) await explainRefusal(tx, lines, refused);
-      assertOneCurrency(lines, (productId) => priced.get(productId)!.currency);
+      assertOneCurrency(lines, (productId) => taken.get(productId)!.currency);
       afterCommit(tx, () => cache.invalidate(lines.map((l) => l.productId)));
-      return lines.map((l) => priced.get(l.productId)!);
+      return lines.map((l) => {
+        const row = taken.get(l.productId)!;
+        return { ...l, unitPrice: row.price, currency: row.currency };
+      });
     },
 
     /** Puts units back (a cancellation), locking products in the same id order as reserve does. */
