@@ -1,60 +1,10 @@
-import { and, asc, desc, eq, gte, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { statementIn } from '../../db/prepared.js';
 import { products } from '../../db/schema/index.js';
-import type { SortField } from './products.schemas.js';
 
 export type ProductRow = typeof products.$inferSelect;
 export type ProductWrite = Partial<Omit<typeof products.$inferInsert, 'id' | 'createdAt' | 'updatedAt'>>;
-
-export type ProductFilter = {
-  q?: string;
-  minPrice?: number;
-  maxPrice?: number;
-  inStock?: boolean;
-  includeArchived: boolean;
-};
-
-export type ProductKeyset = { field: SortField; direction: 'asc' | 'desc'; after?: { value: unknown; id: number } };
-
-const SORT_COLUMNS = { id: products.id, price: products.price, name: products.name, created_at: products.createdAt };
-
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-export function listProducts(
-  db: Db,
-  filter: ProductFilter,
-  keyset: ProductKeyset,
-  take: number,
-): Promise<ProductRow[]> {
-  const conditions: (SQL | undefined)[] = [];
-  if (!filter.includeArchived) conditions.push(eq(products.active, true));
-  if (filter.q !== undefined) {
-    const pattern = `%${escapeLike(filter.q)}%`;
-    conditions.push(or(ilike(products.name, pattern), ilike(products.sku, pattern)));
-  }
-  if (filter.minPrice !== undefined) conditions.push(gte(products.price, filter.minPrice));
-  if (filter.maxPrice !== undefined) conditions.push(lte(products.price, filter.maxPrice));
-  if (filter.inStock !== undefined)
-    conditions.push(filter.inStock ? sql`${products.stock} > 0` : eq(products.stock, 0));
-
-  const column = SORT_COLUMNS[keyset.field];
-  const order = keyset.direction === 'asc' ? asc : desc;
-  if (keyset.after) {
-    const { value, id } = keyset.after;
-    const typed = keyset.field === 'created_at' ? sql`${value}::timestamptz` : sql`${value}`;
-    const bound = keyset.field === 'id' ? sql`${id}` : sql`(${typed}, ${id})`;
-    const key = keyset.field === 'id' ? sql`${products.id}` : sql`(${column}, ${products.id})`;
-    conditions.push(keyset.direction === 'asc' ? sql`${key} > ${bound}` : sql`${key} < ${bound}`);
-  }
-  const orderBy = keyset.field === 'id' ? [order(products.id)] : [order(column), order(products.id)];
-  return db
-    .select()
-    .from(products)
-    .where(and(...conditions))
-    .orderBy(...orderBy)
-    .limit(take);
-}
 
 export async function findProduct(db: Db, id: number): Promise<ProductRow | undefined> {
   const [row] = await db.select().from(products).where(eq(products.id, id));

@@ -9,6 +9,7 @@ import { assertIfMatch } from '../../lib/etag.js';
 import type { InventoryLedger } from '../inventory/inventory.service.js';
 import { decodeCursor, isPositiveInt, toPage, type Page } from '../../lib/pagination.js';
 import type { CreateProductBody, Product, ProductListQuery, SortField, UpdateProductBody } from './products.schemas.js';
+import { listProducts } from './product-list.repository.js';
 import * as repo from './products.repository.js';
 
 export function toProduct(row: repo.ProductRow): Product {
@@ -39,15 +40,6 @@ function parseSort(query: ProductListQuery): { field: SortField; direction: 'asc
   return { field, direction: direction as 'asc' | 'desc' };
 }
 
-const sortValue = (row: repo.ProductRow, field: SortField): unknown =>
-  field === 'created_at'
-    ? row.createdAt.toISOString()
-    : field === 'id'
-      ? row.id
-      : field === 'price'
-        ? row.price
-        : row.name;
-
 type Deps = { db: Db; storeCurrency: string; ledger: InventoryLedger; cache: ProductCache };
 
 export function createProductsService({ db, storeCurrency, ledger, cache }: Deps) {
@@ -61,7 +53,7 @@ export function createProductsService({ db, storeCurrency, ledger, cache }: Deps
         query.cursor,
         (k) => k.length === 4 && k[0] === field && k[1] === direction && isPositiveInt(k[3]) && k[2] !== null,
       );
-      const rows = await repo.listProducts(
+      const rows = await listProducts(
         db,
         {
           q: query.q,
@@ -73,8 +65,7 @@ export function createProductsService({ db, storeCurrency, ledger, cache }: Deps
         { field, direction, after: key ? { value: key[2], id: key[3] as number } : undefined },
         query.limit + 1,
       );
-      const page = toPage(rows, query.limit, (r) => [field, direction, sortValue(r, field), r.id]);
-      return { items: page.items.map(toProduct), nextCursor: page.nextCursor };
+      return toPage(rows, query.limit, (r) => [field, direction, r[field], r.id]);
     },
 
     async get(id: number): Promise<Product> {
