@@ -1,13 +1,26 @@
 import { createHash } from 'node:crypto';
 import { AppError } from './errors.js';
 
+/**
+ * JSON with every object's keys sorted and undefined members left out, so equal values give equal text whatever
+ * order their keys were set in. Built by concatenation: it runs on every answer that carries one resource.
+ */
 function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++) text += `${i === 0 ? '' : ','}${canonical(value[i]) ?? ''}`;
+    return `${text}]`;
+  }
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    let text = '{';
+    for (const key of keys) {
+      const member = record[key];
+      if (member === undefined) continue;
+      text += `${text.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonical(member)}`;
+    }
+    return `${text}}`;
   }
   return JSON.stringify(value);
 }
