@@ -34,7 +34,7 @@ bench/doc.ts. The raw numbers of the last run are in \`bench/results/latest.json
 2. Signs in ${n(Math.min(2000, sizes.customers))} customers by writing the SHA-256 of generated \`st_…\` tokens to \`sessions\`, and picks the ids
    every server is driven with: 10,000 products, the tokens, those customers' orders, 10,000 products with stock.
 3. Builds \`dist/\` (\`npm run build\`) and starts three servers from it, each in its own process (\`node …\`,
-   \`LOG_LEVEL=warn\`, a free port): the app (\`dist/src/server.js\`, as \`npm start\` runs it) with 1 worker, the app
+   \`LOG_LEVEL=warn\`, a free port): the app (\`dist/src/server.js\` with the Node.js flags of the \`start\` script, as \`npm start\` runs it) with 1 worker, the app
    with \`WORKERS=2\`, and the floor (\`dist/bench/floor/server.js\`).
    They stay up side by side and are measured one at a time, scenario by scenario, so that anything else
    running on the machine for a while hits one scenario of every server rather than every scenario of one.

@@ -18,7 +18,7 @@ import type { PageLatency, Report, Row, ServerKey } from './report.js';
 import { SCENARIO_NAMES } from './scenarios.js';
 import { seed, sizesFor } from './seed.js';
 import { selfCheck } from './self-check.js';
-import { processTree, rssMb, startServer, stopServer, type Server } from './servers.js';
+import { processTree, rssMb, startScriptFlags, startServer, stopServer, type Server } from './servers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const results = fileURLToPath(new URL('./results/', import.meta.url));
@@ -123,14 +123,16 @@ async function main(options: Options, argv: string[]): Promise<void> {
   const profileDir = `${results}profiles`;
   if (options.cpuProf) rmSync(profileDir, { recursive: true, force: true });
 
+  const appFlags = startScriptFlags(`${root}package.json`);
+  log(`the app runs as npm start runs it: node ${[...appFlags, APP_ENTRY].join(' ')}`);
   const plans: { key: ServerKey; entry: string; env: Record<string, string>; flags: string[] }[] = [
     {
       key: 'app1',
       entry: APP_ENTRY,
       env: {},
-      flags: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      flags: [...appFlags, ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     },
-    { key: 'app2', entry: APP_ENTRY, env: { WORKERS: '2' }, flags: [] },
+    { key: 'app2', entry: APP_ENTRY, env: { WORKERS: '2' }, flags: appFlags },
     { key: 'floor', entry: FLOOR_ENTRY, env: {}, flags: [] },
   ];
   // All three run side by side, idle but for the one being measured, so that each scenario measures them back to
@@ -232,7 +234,8 @@ async function main(options: Options, argv: string[]): Promise<void> {
 async function scaleCheck(options: Options, latencies: PageLatency[]): Promise<void> {
   const bigScale = Math.round(options.scale * 10_000) / 1000;
   const big = await prepare(options, bigScale, 10);
-  const server = await start('app (scale check)', APP_ENTRY, { DATABASE_URL: big.url, WORKERS: '1' });
+  const flags = startScriptFlags(`${root}package.json`);
+  const server = await start('app (scale check)', APP_ENTRY, { DATABASE_URL: big.url, WORKERS: '1' }, flags);
   const latency = await pageLatency(server, big, bigScale, big.sizes.products);
   latencies.push(latency);
   log(`page latency at --scale ${bigScale}: p50 ${latency.p50} ms, p99 ${latency.p99} ms`);

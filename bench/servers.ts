@@ -18,6 +18,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The Node.js flags of package.json's `start` script (the words between `node` and the script it runs), so that the
+ * benchmark runs the app exactly as `npm start` does.
+ */
+export function startScriptFlags(packageJsonPath: string): string[] {
+  const { scripts } = JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { scripts: { start: string } };
+  const words = scripts.start.trim().split(/\s+/);
+  const node = words.indexOf('node');
+  const entry = words.findIndex((word, i) => i > node && !word.startsWith('-'));
+  if (node < 0 || entry < 0) throw new Error(`cannot read the node flags of the start script: ${scripts.start}`);
+  return words.slice(node + 1, entry);
+}
+
 /** Starts `node <entry>` (built JavaScript, as `npm start` runs it) on a free port; waits until GET /health is 200. */
 export async function startServer(
   name: string,
