@@ -43,7 +43,8 @@ bench/doc.ts. The raw numbers of the last run are in \`bench/results/latest.json
    either server reads back identically from the other with the same ledger rows.
 5. Drives each scenario from a separate autocannon process: ${options.warmup} s warm-up, then
    ${options.duration} s measured, ${options.connections} connections. The server's memory is the sum of VmRSS
-   over its process tree, sampled every 250 ms.
+   over its process tree, sampled every 250 ms (the table's peak RSS); the RSS goal is judged per server process,
+   the largest one of the tree, since with \`WORKERS=2\` a primary and two workers each hold their own heap.
 
 | Scenario | Requests |
 |---|---|

@@ -14,17 +14,24 @@ export async function measure(
   server: Server,
   database: string,
   job: Omit<LoadJob, 'url'>,
-): Promise<{ result: LoadResult; peakRssMb: number; processes: string[]; otherCpu: number; cpuMs: CpuMs }> {
+): Promise<{
+  result: LoadResult;
+  peakRssMb: number;
+  peakProcessRssMb: number;
+  processes: string[];
+  otherCpu: number;
+  cpuMs: CpuMs;
+}> {
   const rss = sampleRss(server.child.pid!);
   const cpu = watchCpu(server.child.pid!, database);
   try {
     const result = await runLoad({ ...job, url: server.url }, (job.warmup + job.duration + 60) * 1000);
-    const { peakMb, processes } = rss.stop();
+    const { peakMb, peakProcessMb, processes } = rss.stop();
     const use = cpu(result.cpuSeconds);
     const perRequest = (seconds: number) =>
       Math.round((seconds * 1000 * 100) / Math.max(1, result.requestsWithWarmup)) / 100;
     const cpuMs = { server: perRequest(use.serverSeconds), database: perRequest(use.databaseSeconds) };
-    return { result, peakRssMb: peakMb, processes, otherCpu: use.otherCpu, cpuMs };
+    return { result, peakRssMb: peakMb, peakProcessRssMb: peakProcessMb, processes, otherCpu: use.otherCpu, cpuMs };
   } finally {
     rss.stop();
   }

@@ -15,6 +15,8 @@ export type Row = {
   skipped?: string;
   result?: LoadResult;
   peakRssMb?: number;
+  /** The largest single process of the server (with WORKERS, one worker). */
+  peakProcessRssMb?: number;
   /** app req/s over floor req/s for the same scenario. */
   ratio?: number;
   /** CPU (in cores) that went to processes outside the benchmark while this row was measured. */
@@ -87,8 +89,10 @@ export function judge(rows: Row[]): Goal[] {
     };
   };
   const appRss = rows.filter((r) => r.server !== 'floor' && r.peakRssMb !== undefined);
-  const peak = (server: ServerKey) =>
-    Math.max(0, ...appRss.filter((r) => r.server === server).map((r) => r.peakRssMb!));
+  const peak = (server: ServerKey, of: (r: Row) => number | undefined) =>
+    Math.max(0, ...appRss.filter((r) => r.server === server).map((r) => of(r) ?? 0));
+  // Per server process: with WORKERS=2 three processes run (a primary and two workers), each its own heap.
+  const processPeak = (r: Row) => r.peakProcessRssMb ?? r.peakRssMb;
   return [
     {
       goal: 'every scenario without errors',
@@ -103,12 +107,15 @@ export function judge(rows: Row[]): Goal[] {
     ratioGoal('reads ≥ 0.8× floor', READ_SCENARIOS, 0.8),
     ratioGoal('POST /orders ≥ 0.7× floor', ['create-order'], 0.7),
     {
-      goal: `server RSS under ${RSS_LIMIT_MB} MB under load`,
-      met: appRss.length > 0 && appRss.every((r) => r.peakRssMb! < RSS_LIMIT_MB),
+      goal: `server RSS under ${RSS_LIMIT_MB} MB under load, per server process`,
+      met: appRss.length > 0 && appRss.every((r) => processPeak(r)! < RSS_LIMIT_MB),
       detail: (['app1', 'app2'] as const)
         .filter((s) => appRss.some((r) => r.server === s))
-        .map((s) => `${SERVERS[s]} peak ${peak(s)} MB`)
-        .join(', '),
+        .map(
+          (s) =>
+            `${SERVERS[s]} peak ${peak(s, (r) => r.peakRssMb)} MB in all, ${peak(s, processPeak)} MB its largest process`,
+        )
+        .join('; '),
     },
   ];
 }

@@ -174,6 +174,7 @@ async function main(options: Options, argv: string[]): Promise<void> {
       const {
         result,
         peakRssMb,
+        peakProcessRssMb,
         processes: seen,
         otherCpu,
         cpuMs,
@@ -181,7 +182,7 @@ async function main(options: Options, argv: string[]): Promise<void> {
         ...job,
         scenario,
       });
-      rows.push({ server: key, scenario, result, peakRssMb, otherCpu, cpuMs });
+      rows.push({ server: key, scenario, result, peakRssMb, peakProcessRssMb, otherCpu, cpuMs });
       processes[key] = [...new Set([...(processes[key] ?? []), ...seen])];
       log(
         `${SERVERS[key].padEnd(15)} ${scenario.padEnd(13)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  max ${result.max} ms  errors ${result.errors}  non-2xx ${result.non2xx}  peak RSS ${peakRssMb} MB  CPU/req ${cpuMs.server}+${cpuMs.database} ms  other CPU ${otherCpu}`,

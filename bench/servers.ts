@@ -104,9 +104,15 @@ export function processTree(rootPid: number): Proc[] {
 export const rssMb = (rootPid: number) =>
   Math.round((processTree(rootPid).reduce((sum, p) => sum + p.rssKb, 0) / 1024) * 10) / 10;
 
-/** Samples the summed VmRSS of a process tree every 250 ms until stopped; returns the peak in MB. */
-export function sampleRss(rootPid: number): { stop: () => { peakMb: number; processes: string[] } } {
+/**
+ * Samples the VmRSS of a process tree every 250 ms until stopped; returns the peak of the sum and the peak of the
+ * largest single process (a cluster's worker), in MB.
+ */
+export function sampleRss(rootPid: number): {
+  stop: () => { peakMb: number; peakProcessMb: number; processes: string[] };
+} {
   let peakKb = 0;
+  let peakProcessKb = 0;
   const seen = new Set<string>();
   const sample = () => {
     const tree = processTree(rootPid);
@@ -114,6 +120,7 @@ export function sampleRss(rootPid: number): { stop: () => { peakMb: number; proc
       peakKb,
       tree.reduce((sum, p) => sum + p.rssKb, 0),
     );
+    peakProcessKb = Math.max(peakProcessKb, ...tree.map((p) => p.rssKb));
     for (const p of tree) seen.add(p.command.replace(/^\S*\/(\S+)/, '$1').slice(0, 80));
   };
   sample();
@@ -122,7 +129,8 @@ export function sampleRss(rootPid: number): { stop: () => { peakMb: number; proc
     stop: () => {
       clearInterval(timer);
       sample();
-      return { peakMb: Math.round((peakKb / 1024) * 10) / 10, processes: [...seen] };
+      const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
+      return { peakMb: mb(peakKb), peakProcessMb: mb(peakProcessKb), processes: [...seen] };
     },
   };
 }
