@@ -49,7 +49,8 @@ export function registerDeadlines(app: FastifyInstance, timeoutMs: number): void
     deadline.timer.unref();
   };
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks throughout: they run on every request, and an async hook costs a promise each time.
+  app.addHook('onRequest', (request, reply, done) => {
     request.deadline = {
       abandoned: false,
       timer: undefined,
@@ -58,20 +59,25 @@ export function registerDeadlines(app: FastifyInstance, timeoutMs: number): void
       expiredDuringBody: false,
     };
     schedule(request, reply);
+    done();
   });
-  app.addHook('preParsing', async (request) => {
+  app.addHook('preParsing', (request, _reply, payload, done) => {
     if (request.deadline) request.deadline.bodySince = Date.now();
+    done(null, payload);
   });
-  app.addHook('preValidation', async (request, reply) => {
+  app.addHook('preValidation', (request, reply, done) => {
     const deadline = request.deadline;
-    if (!deadline || deadline.bodySince === undefined) return;
-    deadline.dueAt += Date.now() - deadline.bodySince;
-    deadline.bodySince = undefined;
-    if (deadline.timer || deadline.expiredDuringBody) schedule(request, reply);
+    if (deadline && deadline.bodySince !== undefined) {
+      deadline.dueAt += Date.now() - deadline.bodySince;
+      deadline.bodySince = undefined;
+      if (deadline.timer || deadline.expiredDuringBody) schedule(request, reply);
+    }
+    done();
   });
-  const stop = async (request: FastifyRequest) => {
+  const stop = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     if (request.deadline?.timer) clearTimeout(request.deadline.timer);
+    done();
   };
   app.addHook('onResponse', stop);
-  app.addHook('onRequestAbort', stop);
+  app.addHook('onRequestAbort', (request, done) => stop(request, undefined as never, done));
 }

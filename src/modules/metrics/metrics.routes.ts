@@ -4,12 +4,13 @@ import type { Metrics } from './metrics.js';
 
 /** Counts every answer app-wide by route template (never the raw URL, so ids do not explode the label space). */
 export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.recordRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     if (request.method === 'POST' && route === '/orders' && reply.statusCode === 201) {
       if (!reply.getHeader('idempotent-replayed')) metrics.orderPlaced();
     }
+    done();
   });
 }
 

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import { paymentEvents, payments, refunds } from '../../db/schema/index.js';
 
 export type PaymentRow = typeof payments.$inferSelect;
@@ -83,15 +84,23 @@ export async function moneyByOrder(
 ): Promise<Map<number, { captured: number; refunded: number }>> {
   const result = new Map<number, { captured: number; refunded: number }>();
   if (orderIds.length === 0) return result;
-  const rows = await db
-    .select({
-      orderId: payments.orderId,
-      captured: sql<number>`coalesce(sum(${payments.amountCaptured}), 0)::bigint`,
-      refunded: sql<number>`coalesce(sum(${payments.amountRefunded}), 0)::bigint`,
-    })
-    .from(payments)
-    .where(inArray(payments.orderId, orderIds))
-    .groupBy(payments.orderId);
+  const sums = {
+    orderId: payments.orderId,
+    captured: sql<number>`coalesce(sum(${payments.amountCaptured}), 0)::bigint`,
+    refunded: sql<number>`coalesce(sum(${payments.amountRefunded}), 0)::bigint`,
+  };
+  // One order (a single read) is the hot path: a prepared query, as for its items and history.
+  const rows =
+    orderIds.length === 1
+      ? await prepared(db, 'money_of_order', (d) =>
+          d
+            .select(sums)
+            .from(payments)
+            .where(eq(payments.orderId, sql.placeholder('id')))
+            .groupBy(payments.orderId)
+            .prepare('money_of_order'),
+        ).execute({ id: orderIds[0] })
+      : await db.select(sums).from(payments).where(inArray(payments.orderId, orderIds)).groupBy(payments.orderId);
   for (const row of rows) result.set(row.orderId, { captured: Number(row.captured), refunded: Number(row.refunded) });
   return result;
 }
