@@ -24,6 +24,22 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export type QueryListener = (query: string, params: unknown[]) => void;
 
+const POOL_END_WAIT_MS = 5000;
+
+/**
+ * pool.end() waits for every checked-out connection to come back. A connection stranded by a database that went
+ * away must not hold a shutdown forever: after a few seconds the process may go, and its sockets with it.
+ */
+async function endPool(pool: pg.Pool): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, POOL_END_WAIT_MS);
+    timer.unref();
+  });
+  await Promise.race([pool.end().catch(() => undefined), waited]);
+  clearTimeout(timer);
+}
+
 export type DatabaseSettings = Pick<Config, 'databaseUrl' | 'dataDir'> &
   Partial<Pick<Config, 'dbPoolSize' | 'dbTimeoutMs' | 'dbStatementTimeoutMs'>>;
 
@@ -48,7 +64,7 @@ export async function createDatabase(config: DatabaseSettings, onQuery?: QueryLi
     // restart crashes the process. Its queries fail (503) and the pool drops it on release, as it is not queryable.
     pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
-    return { kind: 'postgres', db, pool, url: config.databaseUrl, close: () => pool.end() };
+    return { kind: 'postgres', db, pool, url: config.databaseUrl, close: () => endPool(pool) };
   }
   // Loaded only when used: PGlite's module alone costs a server on PostgreSQL some 45 MB of memory.
   const [{ PGlite }, { pg_trgm }, { drizzle: drizzlePglite }] = await Promise.all([
