@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Config } from '../config.js';
+import { withTimeout } from '../lib/time.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -31,13 +32,7 @@ const POOL_END_WAIT_MS = 5000;
  * away must not hold a shutdown forever: after a few seconds the process may go, and its sockets with it.
  */
 async function endPool(pool: pg.Pool): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, POOL_END_WAIT_MS);
-    timer.unref();
-  });
-  await Promise.race([pool.end().catch(() => undefined), waited]);
-  clearTimeout(timer);
+  await withTimeout(pool.end(), POOL_END_WAIT_MS).catch(() => undefined);
 }
 
 export type DatabaseSettings = Pick<Config, 'databaseUrl' | 'dataDir'> &

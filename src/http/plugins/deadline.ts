@@ -8,9 +8,8 @@ type Deadline = {
   timer: NodeJS.Timeout | undefined;
   /** When the request arrived, plus the time its body took to come in: a slow upload is the client's time. */
   dueAt: number;
+  /** Set while the body is arriving; a clock that runs out meanwhile is set again once it has. */
   bodySince: number | undefined;
-  /** The clock ran out while the body was still arriving; decided again once it has. */
-  expiredDuringBody: boolean;
 };
 
 declare module 'fastify' {
@@ -31,10 +30,7 @@ export function registerDeadlines(app: FastifyInstance, timeoutMs: number): void
     const deadline = request.deadline!;
     deadline.timer = undefined;
     if (reply.sent) return;
-    if (deadline.bodySince !== undefined) {
-      deadline.expiredDuringBody = true;
-      return;
-    }
+    if (deadline.bodySince !== undefined) return;
     deadline.abandoned = true;
     reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
     void sendProblem(
@@ -56,7 +52,6 @@ export function registerDeadlines(app: FastifyInstance, timeoutMs: number): void
       timer: undefined,
       dueAt: Date.now() + timeoutMs,
       bodySince: undefined,
-      expiredDuringBody: false,
     };
     schedule(request, reply);
     done();
@@ -70,14 +65,14 @@ export function registerDeadlines(app: FastifyInstance, timeoutMs: number): void
     if (deadline && deadline.bodySince !== undefined) {
       deadline.dueAt += Date.now() - deadline.bodySince;
       deadline.bodySince = undefined;
-      if (deadline.timer || deadline.expiredDuringBody) schedule(request, reply);
+      if (!reply.sent) schedule(request, reply);
     }
     done();
   });
-  const stop = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+  const stop = (request: FastifyRequest, done: () => void) => {
     if (request.deadline?.timer) clearTimeout(request.deadline.timer);
     done();
   };
-  app.addHook('onResponse', stop);
-  app.addHook('onRequestAbort', (request, done) => stop(request, undefined as never, done));
+  app.addHook('onResponse', (request, _reply, done) => stop(request, done));
+  app.addHook('onRequestAbort', stop);
 }

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { migrationsApplied } from '../../db/migrate.js';
+import { withTimeout } from '../../lib/time.js';
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
@@ -21,15 +22,6 @@ const Ready = Type.Object({
 // Probes never look at a token (so they answer while the database is down), are never rate limited, and are
 // never cached.
 const probe = { access: 'public', ignoresToken: true, rateLimit: false } as const;
-
-/** Rejects when `work` has not settled within `ms`: a readiness probe must answer even when the database hangs. */
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ database: Database; timeoutMs: number }> = async (
   app,
@@ -50,7 +42,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ database: Database; timeo
     },
     async (_request, reply) => {
       try {
-        await within(checkWithin, database.db.execute(sql`select 1`));
+        await withTimeout(database.db.execute(sql`select 1`), checkWithin);
         return { status: 'ok' as const, database: 'ok' as const, driver: database.kind };
       } catch {
         return reply.code(503).send({ status: 'unavailable', database: 'unreachable', driver: database.kind });
@@ -84,7 +76,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ database: Database; timeo
     async (_request, reply) => {
       let applied: boolean;
       try {
-        applied = await within(checkWithin, migrationsApplied(database));
+        applied = await withTimeout(migrationsApplied(database), checkWithin);
       } catch {
         return reply.code(503).send({ status: 'unavailable', database: 'unreachable', migrations: 'unknown' });
       }

@@ -1,16 +1,16 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { selectRows, type Db } from '../../db/client.js';
 import { idempotencyKeys } from '../../db/schema/index.js';
 
 export type StoredRow = typeof idempotencyKeys.$inferSelect;
 
 /** Non-blocking: false when another transaction is working under the same key right now. */
 export async function tryLockKey(db: Db, scope: string, key: string): Promise<boolean> {
-  const result: unknown = await db.execute(
+  const [row] = await selectRows<{ locked: boolean }>(
+    db,
     sql`select pg_try_advisory_xact_lock(hashtextextended(${`${scope}\n${key}`}, 0)) as locked`,
   );
-  // Both drivers answer { rows }; Drizzle types execute() per driver, so the shared handle sees unknown.
-  return (result as { rows: { locked: boolean }[] }).rows[0]?.locked === true;
+  return row?.locked === true;
 }
 
 export async function findStored(db: Db, scope: string, key: string): Promise<StoredRow | undefined> {
